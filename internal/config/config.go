@@ -1,0 +1,178 @@
+// Package config reads and checks the bot's configuration: defaults first,
+// then the YAML file over them, then validation that reports every problem
+// at once with the path of the field at fault. Secrets never live in the
+// file: they come from the environment (see [Secrets]).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of the bot.
+type Config struct {
+	Slack    Slack    `yaml:"slack"`
+	AWS      AWS      `yaml:"aws"`
+	Reset    Reset    `yaml:"reset"`
+	Approval Approval `yaml:"approval"`
+	Store    Store    `yaml:"store"`
+	Audit    Audit    `yaml:"audit"`
+	HTTP     HTTP     `yaml:"http"`
+	Log      Log      `yaml:"log"`
+	Users    []User   `yaml:"users"`
+}
+
+// Slack says how to reach Slack and which command to answer.
+type Slack struct {
+	APIURL  string `yaml:"api_url"` // must end in "/"; GovSlack and tests point it elsewhere
+	Command string `yaml:"command"`
+}
+
+// AWS says how to reach IAM. Credentials and endpoints come from the SDK's
+// default chain, never from this file.
+type AWS struct {
+	Region            string   `yaml:"region"`
+	ConsoleURL        string   `yaml:"console_url"`          // "" = derived from the account alias or ID
+	MaxCallsPerSecond float64  `yaml:"max_calls_per_second"` // 0 = no limit of our own
+	CallTimeout       Duration `yaml:"call_timeout"`         // deadline for one IAM call, retries included
+}
+
+// Reset tunes the reset itself.
+type Reset struct {
+	PasswordLength int      `yaml:"password_length"` // at least this long, and at least the account policy's minimum
+	Concurrency    int      `yaml:"concurrency"`     // resets worked on at once
+	Deadline       Duration `yaml:"deadline"`        // one request, start to delivered
+	Cooldown       Duration `yaml:"cooldown"`        // 0 = none
+	DryRun         bool     `yaml:"dry_run"`         // everything but the IAM write
+	// Protected IAM user names or paths (ending in "/") the bot refuses to
+	// touch even when listed: break-glass and admin accounts.
+	Protected []string `yaml:"protected"`
+}
+
+// Approval configures the approvers' channel. No channel: no approval.
+type Approval struct {
+	Channel   string   `yaml:"channel"`
+	Approvers []string `yaml:"approvers"` // user IDs (U…/W…) or user-group IDs (S…)
+	Timeout   Duration `yaml:"timeout"`
+}
+
+// Enabled reports whether resets need approval by default.
+func (a Approval) Enabled() bool { return a.Channel != "" }
+
+// Store locates the embedded database.
+type Store struct {
+	Path string `yaml:"path"`
+}
+
+// Audit configures where the audit trail is mirrored.
+type Audit struct {
+	Channel string `yaml:"channel"` // "" = store only
+}
+
+// HTTP configures the health and metrics listener.
+type HTTP struct {
+	Addr string `yaml:"addr"` // "" = off
+}
+
+// Log configures logging.
+type Log struct {
+	Format string `yaml:"format"` // text or json
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// User is one allowlist entry.
+type User struct {
+	SlackUser string `yaml:"slack_user"`
+	IAMUser   string `yaml:"iam_user"`
+	// Approval overrides approval for this person: false lets them reset
+	// without one, true requires one. Absent: the global setting.
+	Approval *bool `yaml:"approval"`
+}
+
+// Default returns the configuration before any file is read.
+func Default() Config {
+	return Config{
+		Slack: Slack{APIURL: "https://slack.com/api/", Command: "/aws-reset"},
+		AWS:   AWS{CallTimeout: Duration(30 * time.Second)},
+		Reset: Reset{
+			PasswordLength: 20,
+			Concurrency:    8,
+			Deadline:       Duration(2 * time.Minute),
+			Cooldown:       Duration(10 * time.Minute),
+		},
+		Approval: Approval{Timeout: Duration(30 * time.Minute)},
+		Store:    Store{Path: "./aws-reset.db"},
+		Log:      Log{Format: "text", Level: "info"},
+	}
+}
+
+// Parse reads YAML from r over the defaults. Unknown keys are errors, so a
+// typo never silently drops a setting. It returns every decoding problem it
+// can find, joined; it does not validate (see [Config.Validate]).
+func Parse(r io.Reader) (Config, error) {
+	cfg := Default()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return cfg, errors.New("config is empty")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			errs := make([]error, 0, len(te.Errors))
+			for _, e := range te.Errors {
+				errs = append(errs, errors.New(e))
+			}
+			return cfg, errors.Join(errs...)
+		}
+		return cfg, fmt.Errorf("parse config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Load reads and parses the file at path. It does not validate.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Default(), fmt.Errorf("open config: %w", err)
+	}
+	defer f.Close()
+	cfg, err := Parse(f)
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Duration is a time.Duration written as "30m" or "1h30m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration such as \"30m\"", n.Line)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (want e.g. \"90s\", \"30m\", \"2h\")", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

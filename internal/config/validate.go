@@ -1,0 +1,186 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// FieldError is one problem with one field.
+type FieldError struct {
+	Path string // e.g. "users[3].slack_user"
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+var (
+	// Slack user IDs start with U, or W for Enterprise Grid org users.
+	slackUserID  = regexp.MustCompile(`^[UW][A-Z0-9]{6,}$`)
+	userGroupID  = regexp.MustCompile(`^S[A-Z0-9]{6,}$`)
+	channelID    = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
+	iamUserName  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`) // IAM's own rule for user names
+	iamPath      = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	awsRegion    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	slashCommand = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+)
+
+// IsSlackUserID reports whether s looks like a Slack user ID.
+func IsSlackUserID(s string) bool { return slackUserID.MatchString(s) }
+
+// IsUserGroupID reports whether s looks like a Slack user-group ID.
+func IsUserGroupID(s string) bool { return userGroupID.MatchString(s) }
+
+// IsIAMUserName reports whether s is a valid IAM user name.
+func IsIAMUserName(s string) bool { return iamUserName.MatchString(s) }
+
+// Validate checks the whole configuration and returns every problem at
+// once, joined; each is a *FieldError.
+func (c *Config) Validate() error {
+	var v validator
+
+	v.check(c.Slack.APIURL != "", "slack.api_url", "is required")
+	if c.Slack.APIURL != "" {
+		u, err := url.Parse(c.Slack.APIURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			v.add("slack.api_url", "%q is not an http(s) URL", c.Slack.APIURL)
+		case !strings.HasSuffix(c.Slack.APIURL, "/"):
+			v.add("slack.api_url", "%q must end with \"/\"", c.Slack.APIURL)
+		}
+	}
+	v.check(slashCommand.MatchString(c.Slack.Command), "slack.command",
+		fmt.Sprintf("%q is not a slash command (want e.g. \"/aws-reset\")", c.Slack.Command))
+
+	if c.AWS.Region != "" {
+		v.check(awsRegion.MatchString(c.AWS.Region), "aws.region", fmt.Sprintf("%q is not an AWS region", c.AWS.Region))
+	}
+	if c.AWS.ConsoleURL != "" {
+		u, err := url.Parse(c.AWS.ConsoleURL)
+		v.check(err == nil && u.Scheme == "https" && u.Host != "", "aws.console_url",
+			fmt.Sprintf("%q is not an https URL", c.AWS.ConsoleURL))
+	}
+	v.check(c.AWS.MaxCallsPerSecond >= 0, "aws.max_calls_per_second", "must not be negative")
+	v.positive("aws.call_timeout", c.AWS.CallTimeout)
+
+	v.check(c.Reset.PasswordLength >= 20 && c.Reset.PasswordLength <= 128, "reset.password_length",
+		fmt.Sprintf("%d is outside 20..128", c.Reset.PasswordLength))
+	v.check(c.Reset.Concurrency >= 1 && c.Reset.Concurrency <= 256, "reset.concurrency",
+		fmt.Sprintf("%d is outside 1..256", c.Reset.Concurrency))
+	v.positive("reset.deadline", c.Reset.Deadline)
+	v.check(c.Reset.Cooldown >= 0, "reset.cooldown", "must not be negative")
+	for i, p := range c.Reset.Protected {
+		path := fmt.Sprintf("reset.protected[%d]", i)
+		if strings.HasPrefix(p, "/") {
+			v.check(iamPath.MatchString(p), path, fmt.Sprintf("%q is not an IAM path (want e.g. \"/admin/\")", p))
+		} else {
+			v.check(IsIAMUserName(p), path, fmt.Sprintf("%q is neither an IAM user name nor a path", p))
+		}
+	}
+
+	if c.Approval.Channel != "" {
+		v.check(channelID.MatchString(c.Approval.Channel), "approval.channel",
+			fmt.Sprintf("%q is not a channel ID (want e.g. \"C0123ABCD\"; names change, IDs do not)", c.Approval.Channel))
+		v.check(len(c.Approval.Approvers) > 0, "approval.approvers", "is required when approval.channel is set")
+	} else if len(c.Approval.Approvers) > 0 {
+		v.add("approval.approvers", "has no effect without approval.channel")
+	}
+	seenApprover := map[string]bool{}
+	for i, a := range c.Approval.Approvers {
+		path := fmt.Sprintf("approval.approvers[%d]", i)
+		v.check(IsSlackUserID(a) || IsUserGroupID(a), path,
+			fmt.Sprintf("%q is not a Slack user ID (U…/W…) or user-group ID (S…)", a))
+		v.check(!seenApprover[a], path, fmt.Sprintf("%q is listed twice", a))
+		seenApprover[a] = true
+	}
+	v.positive("approval.timeout", c.Approval.Timeout)
+
+	v.check(c.Store.Path != "", "store.path", "is required")
+	if c.Audit.Channel != "" {
+		v.check(channelID.MatchString(c.Audit.Channel), "audit.channel",
+			fmt.Sprintf("%q is not a channel ID", c.Audit.Channel))
+	}
+	v.check(c.Log.Format == "text" || c.Log.Format == "json", "log.format",
+		fmt.Sprintf("%q is not text or json", c.Log.Format))
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+
+	v.check(len(c.Users) > 0, "users", "the allowlist is empty: nobody could reset a password")
+	seenSlack, seenIAM := map[string]int{}, map[string]int{}
+	for i, u := range c.Users {
+		path := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.SlackUser == "":
+			v.add(path+".slack_user", "is required")
+		case !IsSlackUserID(u.SlackUser):
+			v.add(path+".slack_user", "%q is not a Slack user ID (want e.g. \"U012AB3CD\"; names change, IDs do not)", u.SlackUser)
+		default:
+			if j, dup := seenSlack[u.SlackUser]; dup {
+				v.add(path+".slack_user", "%q is already listed at users[%d]", u.SlackUser, j)
+			} else {
+				seenSlack[u.SlackUser] = i
+			}
+		}
+		switch {
+		case u.IAMUser == "":
+			v.add(path+".iam_user", "is required")
+		case !IsIAMUserName(u.IAMUser):
+			v.add(path+".iam_user", "%q is not a valid IAM user name (1-64 of letters, digits and +=,.@_-)", u.IAMUser)
+		default:
+			// IAM user names are unique case-insensitively.
+			key := strings.ToLower(u.IAMUser)
+			if j, dup := seenIAM[key]; dup {
+				v.add(path+".iam_user", "%q is already listed at users[%d]: one IAM user, one owner", u.IAMUser, j)
+			} else {
+				seenIAM[key] = i
+			}
+		}
+		if u.Approval != nil && *u.Approval && !c.Approval.Enabled() {
+			v.add(path+".approval", "requires approval but approval.channel is not set")
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) check(ok bool, path, msg string) {
+	if !ok {
+		v.errs = append(v.errs, &FieldError{Path: path, Msg: msg})
+	}
+}
+
+func (v *validator) positive(path string, d Duration) {
+	v.check(time.Duration(d) > 0, path, "must be a positive duration")
+}
+
+// Problems splits an error from Parse, Load or Validate into one line per
+// problem, for printing.
+func Problems(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var lines []string
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, inner := range j.Unwrap() {
+				walk(inner)
+			}
+			return
+		}
+		lines = append(lines, e.Error())
+	}
+	walk(err)
+	return lines
+}
