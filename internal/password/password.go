@@ -75,10 +75,10 @@ var ErrUnsatisfiable = errors.New("password policy cannot be met")
 // Generate returns a password that meets p. Every password has upper and
 // lower case letters, digits and symbols, whatever the policy asks, so it
 // meets AWS's default policy too.
-func (g *Generator) Generate(p Policy) (string, error) {
+func (g *Generator) Generate(p Policy) (Secret, error) {
 	length := max(g.minLength, p.MinLength)
 	if length > MaxLength {
-		return "", fmt.Errorf("policy asks for %d characters, IAM allows %d: %w", p.MinLength, MaxLength, ErrUnsatisfiable)
+		return Secret{}, fmt.Errorf("policy asks for %d characters, IAM allows %d: %w", p.MinLength, MaxLength, ErrUnsatisfiable)
 	}
 	digits := max(2, length/6)
 	symbols := max(2, length/6)
@@ -87,13 +87,13 @@ func (g *Generator) Generate(p Policy) (string, error) {
 	for range 64 {
 		pw, err := g.gen.Generate(length, digits, symbols, false, true)
 		if err != nil {
-			return "", fmt.Errorf("generate password: %w", err)
+			return Secret{}, fmt.Errorf("generate password: %w", err)
 		}
 		if Check(pw, Policy{MinLength: length, RequireUpper: true, RequireLower: true, RequireNumbers: true, RequireSymbols: true}) == nil {
-			return pw, nil
+			return Secret{pw}, nil
 		}
 	}
-	return "", fmt.Errorf("generate password: no password with every character class: %w", ErrUnsatisfiable)
+	return Secret{}, fmt.Errorf("generate password: no password with every character class: %w", ErrUnsatisfiable)
 }
 
 // Check reports how pw fails p, or nil. It never puts pw in the error.

@@ -1,7 +1,10 @@
 package password
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -25,7 +28,8 @@ func TestGenerateMeetsRandomPolicies(t *testing.T) {
 			RequireNumbers: rng.IntN(2) == 0,
 			RequireSymbols: rng.IntN(2) == 0,
 		}
-		pw, err := gen.Generate(p)
+		secret, err := gen.Generate(p)
+		pw := secret.Reveal()
 		if err != nil {
 			t.Fatalf("seed %d, #%d: Generate(%+v) error %v", seed, i, p, err)
 		}
@@ -103,6 +107,26 @@ func BenchmarkGenerate(b *testing.B) {
 	for b.Loop() {
 		if _, err := gen.Generate(p); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	gen, err := NewGenerator(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gen.Generate(DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	logger.Info("x", "secret", s, "any", any(s))
+	j, _ := json.Marshal(map[string]any{"s": s})
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q", s, s, s, s, s), buf.String(), string(j)} {
+		if strings.Contains(out, s.Reveal()) {
+			t.Errorf("printing a Secret showed the password: %q", out)
 		}
 	}
 }

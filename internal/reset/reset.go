@@ -1,0 +1,165 @@
+// Package reset sets a new temporary console password for an IAM user: it
+// reads the account's password policy, generates a password that meets it,
+// and calls UpdateLoginProfile with PasswordResetRequired, so AWS asks for a
+// new password at the first sign-in.
+package reset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+)
+
+// IAM is the part of the IAM API the resetter calls.
+type IAM interface {
+	GetAccountPasswordPolicy(ctx context.Context, in *iam.GetAccountPasswordPolicyInput, opts ...func(*iam.Options)) (*iam.GetAccountPasswordPolicyOutput, error)
+	UpdateLoginProfile(ctx context.Context, in *iam.UpdateLoginProfileInput, opts ...func(*iam.Options)) (*iam.UpdateLoginProfileOutput, error)
+	GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileInput, opts ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
+}
+
+// Errors a reset ends with, for the bot to turn into words.
+var (
+	ErrNoLoginProfile  = errors.New("the IAM user has no console password")
+	ErrAccessDenied    = errors.New("the bot's AWS identity is not allowed to do this")
+	ErrPolicyViolation = errors.New("IAM rejected the password under the account's password policy")
+)
+
+// Options tunes a Resetter.
+type Options struct {
+	PolicyTTL time.Duration    // how long the account policy is cached; default 5m
+	Now       func() time.Time // default time.Now
+	// Wait, if set, is called before every IAM call, to keep within a
+	// rate limit of our own (a *rate.Limiter's Wait fits).
+	Wait func(context.Context) error
+}
+
+// Resetter resets console passwords. It is safe for concurrent use.
+type Resetter struct {
+	iam  IAM
+	gen  *password.Generator
+	opts Options
+
+	mu        sync.Mutex // held while the policy is read, so a burst reads it once
+	policy    password.Policy
+	fetchedAt time.Time
+}
+
+// New returns a Resetter that calls client and makes passwords with gen.
+func New(client IAM, gen *password.Generator, opts Options) *Resetter {
+	if opts.PolicyTTL == 0 {
+		opts.PolicyTTL = 5 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Wait == nil {
+		opts.Wait = func(context.Context) error { return nil }
+	}
+	return &Resetter{iam: client, gen: gen, opts: opts}
+}
+
+// Reset sets a new random password for iamUser, which must change it at
+// the next sign-in, and returns it. The password is in no error.
+func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, error) {
+	for attempt := 1; ; attempt++ {
+		policy, err := r.Policy(ctx, attempt > 1)
+		if err != nil {
+			return password.Secret{}, err
+		}
+		secret, err := r.gen.Generate(policy)
+		if err != nil {
+			return password.Secret{}, fmt.Errorf("reset %s: %w", iamUser, err)
+		}
+		if err := r.opts.Wait(ctx); err != nil {
+			return password.Secret{}, fmt.Errorf("reset %s: wait for the IAM rate limit: %w", iamUser, err)
+		}
+		_, err = r.iam.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{
+			UserName:              aws.String(iamUser),
+			Password:              aws.String(secret.Reveal()),
+			PasswordResetRequired: aws.Bool(true),
+		})
+		if err == nil {
+			return secret, nil
+		}
+		// The policy may have changed since it was cached: read it afresh
+		// and try once more.
+		if _, ok := errors.AsType[*types.PasswordPolicyViolationException](err); ok && attempt == 1 {
+			continue
+		}
+		return password.Secret{}, fmt.Errorf("update login profile for %s: %w", iamUser, classify(err))
+	}
+}
+
+// Check answers whether iamUser has a console password that Reset could
+// replace, without changing anything: the dry run.
+func (r *Resetter) Check(ctx context.Context, iamUser string) error {
+	if err := r.opts.Wait(ctx); err != nil {
+		return fmt.Errorf("check %s: wait for the IAM rate limit: %w", iamUser, err)
+	}
+	_, err := r.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(iamUser)})
+	if err != nil {
+		return fmt.Errorf("get login profile for %s: %w", iamUser, classify(err))
+	}
+	return nil
+}
+
+// Policy returns the account's password policy, from the cache unless it
+// is older than the TTL or refresh is set. An account with no policy gets
+// AWS's default.
+func (r *Resetter) Policy(ctx context.Context, refresh bool) (password.Policy, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.opts.Now()
+	if !refresh && !r.fetchedAt.IsZero() && now.Sub(r.fetchedAt) < r.opts.PolicyTTL {
+		return r.policy, nil
+	}
+	if err := r.opts.Wait(ctx); err != nil {
+		return password.Policy{}, fmt.Errorf("wait for the IAM rate limit: %w", err)
+	}
+	out, err := r.iam.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
+	var policy password.Policy
+	switch _, none := errors.AsType[*types.NoSuchEntityException](err); {
+	case none:
+		policy = password.DefaultPolicy()
+	case err != nil:
+		return password.Policy{}, fmt.Errorf("get account password policy: %w", classify(err))
+	default:
+		p := out.PasswordPolicy
+		policy = password.Policy{
+			MinLength:      int(aws.ToInt32(p.MinimumPasswordLength)),
+			RequireUpper:   p.RequireUppercaseCharacters,
+			RequireLower:   p.RequireLowercaseCharacters,
+			RequireNumbers: p.RequireNumbers,
+			RequireSymbols: p.RequireSymbols,
+		}
+	}
+	r.policy, r.fetchedAt = policy, now
+	return policy, nil
+}
+
+// classify adds this package's sentinel errors to the SDK's, so callers
+// decide with errors.Is and never by an error's text.
+func classify(err error) error {
+	if _, ok := errors.AsType[*types.NoSuchEntityException](err); ok {
+		return errors.Join(ErrNoLoginProfile, err)
+	}
+	if _, ok := errors.AsType[*types.PasswordPolicyViolationException](err); ok {
+		return errors.Join(ErrPolicyViolation, err)
+	}
+	if apiErr, ok := errors.AsType[smithy.APIError](err); ok {
+		switch apiErr.ErrorCode() {
+		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+			return errors.Join(ErrAccessDenied, err)
+		}
+	}
+	return err
+}
