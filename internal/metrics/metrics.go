@@ -1,0 +1,168 @@
+// Package metrics defines the bot's Prometheus metrics. A *Metrics is
+// registered on a registry passed in (never the global one), and a nil
+// *Metrics is valid and records nothing, so tests and tools can skip it.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics holds every metric the bot exports.
+type Metrics struct {
+	commands       *prometheus.CounterVec
+	ackLatency     prometheus.Histogram
+	resets         *prometheus.CounterVec
+	decisions      *prometheus.CounterVec
+	slackCalls     *prometheus.HistogramVec
+	slackRetries   *prometheus.CounterVec
+	iamCalls       *prometheus.HistogramVec
+	iamRetries     *prometheus.CounterVec
+	reconnects     prometheus.Counter
+	connected      prometheus.Gauge
+	remindersSent  *prometheus.CounterVec
+	expiringWithin prometheus.Gauge
+}
+
+// New creates the metrics and registers them on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "awsreset_commands_received_total",
+			Help: "Slash commands and interactions received, by kind.",
+		}, []string{"kind"}),
+		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "awsreset_ack_latency_seconds",
+			Help:    "Time from reading a Socket Mode envelope to handing its ack to the socket.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
+		resets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "awsreset_resets_total",
+			Help: "Reset requests by how they ended (delivered, refused, no_login_profile, ...).",
+		}, []string{"outcome"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "awsreset_approval_decisions_total",
+			Help: "Approval decisions: approved, denied, expired.",
+		}, []string{"decision"}),
+		slackCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "awsreset_slack_call_duration_seconds",
+			Help:    "Slack Web API calls (each HTTP attempt), by method and HTTP status.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method", "status"}),
+		slackRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "awsreset_slack_retries_total",
+			Help: "Slack Web API attempts answered 429 or 5xx (and so retried or failed), by method.",
+		}, []string{"method"}),
+		iamCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "awsreset_iam_call_duration_seconds",
+			Help:    "IAM and STS calls (retries included), by action and result.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"action", "result"}),
+		iamRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "awsreset_iam_retries_total",
+			Help: "IAM attempts that were retried, by action.",
+		}, []string{"action"}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "awsreset_socket_reconnects_total",
+			Help: "Socket Mode connections made after the first.",
+		}),
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "awsreset_socket_connected",
+			Help: "1 while the Socket Mode connection is up.",
+		}),
+		remindersSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "awsreset_reminders_sent_total",
+			Help: "Password expiry reminders sent, by threshold in days (0 = already expired).",
+		}, []string{"days"}),
+		expiringWithin: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "awsreset_users_expiring_within_7d",
+			Help: "Listed users whose console password expires within 7 days, at the last reminder run.",
+		}),
+	}
+	reg.MustRegister(m.commands, m.ackLatency, m.resets, m.decisions, m.slackCalls, m.slackRetries,
+		m.iamCalls, m.iamRetries, m.reconnects, m.connected, m.remindersSent, m.expiringWithin)
+	return m
+}
+
+// Command counts a received command or interaction.
+func (m *Metrics) Command(kind string) {
+	if m != nil {
+		m.commands.WithLabelValues(kind).Inc()
+	}
+}
+
+// Ack records how long an ack took.
+func (m *Metrics) Ack(d time.Duration) {
+	if m != nil {
+		m.ackLatency.Observe(d.Seconds())
+	}
+}
+
+// Reset counts a request's outcome.
+func (m *Metrics) Reset(outcome string) {
+	if m != nil {
+		m.resets.WithLabelValues(outcome).Inc()
+	}
+}
+
+// Decision counts an approval decision.
+func (m *Metrics) Decision(decision string) {
+	if m != nil {
+		m.decisions.WithLabelValues(decision).Inc()
+	}
+}
+
+// SlackCall records one HTTP attempt at a Slack method.
+func (m *Metrics) SlackCall(method string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.slackCalls.WithLabelValues(method, strconv.Itoa(status)).Observe(d.Seconds())
+	if status == http.StatusTooManyRequests || status >= 500 {
+		m.slackRetries.WithLabelValues(method).Inc()
+	}
+}
+
+// IAMCall records one IAM or STS call.
+func (m *Metrics) IAMCall(action, result string, d time.Duration, retries int) {
+	if m == nil {
+		return
+	}
+	m.iamCalls.WithLabelValues(action, result).Observe(d.Seconds())
+	if retries > 0 {
+		m.iamRetries.WithLabelValues(action).Add(float64(retries))
+	}
+}
+
+// Connected records the Socket Mode connection going up or down; reconnect
+// says an up is not the first.
+func (m *Metrics) Connected(up, reconnect bool) {
+	if m == nil {
+		return
+	}
+	if up {
+		m.connected.Set(1)
+		if reconnect {
+			m.reconnects.Inc()
+		}
+		return
+	}
+	m.connected.Set(0)
+}
+
+// ReminderSent counts a reminder.
+func (m *Metrics) ReminderSent(days int) {
+	if m != nil {
+		m.remindersSent.WithLabelValues(strconv.Itoa(days)).Inc()
+	}
+}
+
+// ExpiringSoon sets how many listed users expire within 7 days.
+func (m *Metrics) ExpiringSoon(n int) {
+	if m != nil {
+		m.expiringWithin.Set(float64(n))
+	}
+}
