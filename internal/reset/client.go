@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // RetryOptions says how IAM calls are retried.
@@ -21,7 +22,7 @@ type RetryOptions struct {
 // 5xx, network errors and EntityTemporarilyUnmodifiable with full-jitter
 // exponential backoff. The endpoint comes from cfg, so AWS_ENDPOINT_URL_IAM
 // and VPC endpoints work unchanged.
-func NewIAMClient(cfg aws.Config, ro RetryOptions) *iam.Client {
+func NewIAMClient(cfg aws.Config, ro RetryOptions, apiOptions ...func(*middleware.Stack) error) *iam.Client {
 	if ro.MaxAttempts == 0 {
 		ro.MaxAttempts = 5
 	}
@@ -32,6 +33,7 @@ func NewIAMClient(cfg aws.Config, ro RetryOptions) *iam.Client {
 		ro.MaxDelay = 5 * time.Second
 	}
 	return iam.NewFromConfig(cfg, func(o *iam.Options) {
+		o.APIOptions = append(o.APIOptions, apiOptions...)
 		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = ro.MaxAttempts
 			so.MaxBackoff = ro.MaxDelay

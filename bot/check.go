@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+)
+
+// loadConfig reads and validates the file, printing every problem.
+func loadConfig(path string, stderr io.Writer) (config.Config, error) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		for _, line := range config.Problems(err) {
+			fmt.Fprintln(stderr, line)
+		}
+		return cfg, errReported
+	}
+	return cfg, nil
+}
+
+func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs, path := newFlags("check", stderr)
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	cfg, err := loadConfig(*path, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d listed users, approval %s)\n", *path, len(cfg.Users), onOff(cfg.Approval.Enabled()))
+	return nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
