@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+)
+
+// AppendAudit adds e to the audit trail. e needs a Time and an Action. The
+// trail is append-only: this package has no way to change or remove an
+// event, and database triggers refuse an UPDATE or DELETE from anywhere
+// else.
+func (s *SQLite) AppendAudit(ctx context.Context, e request.AuditEvent) error {
+	if e.Time.IsZero() || e.Action == "" {
+		return fmt.Errorf("append audit event %q for %q: missing time or action", e.Action, e.RequestID)
+	}
+	at, err := nanos(e.Time)
+	if err != nil {
+		return fmt.Errorf("append audit event %s for %q: %w", e.Action, e.RequestID, err)
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO audit (at, request_id, action, actor, target, iam_user, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, at, e.RequestID, e.Action, e.Actor, e.Target, e.IAMUser, e.Outcome)
+	if err != nil {
+		return fmt.Errorf("append audit event %s for %q: %w", e.Action, e.RequestID, err)
+	}
+	return nil
+}
+
+// Audit returns the events whose Time is at or after since, oldest first;
+// events with the same Time come in the order they were appended.
+func (s *SQLite) Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
+	events, err := s.audit(ctx, since)
+	if err != nil {
+		return nil, fmt.Errorf("read audit since %s: %w", since.UTC().Format(time.RFC3339Nano), err)
+	}
+	return events, nil
+}
+
+func (s *SQLite) audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT at, request_id, action, actor, target, iam_user, outcome
+		FROM audit WHERE at >= ? ORDER BY at, seq`, queryNanos(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var events []request.AuditEvent
+	for rows.Next() {
+		var (
+			e  request.AuditEvent
+			at int64
+		)
+		if err := rows.Scan(&at, &e.RequestID, &e.Action, &e.Actor, &e.Target, &e.IAMUser, &e.Outcome); err != nil {
+			return nil, err
+		}
+		e.Time = time.Unix(0, at).UTC()
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// MarkReminderSent records that the reminder identified by key was sent at
+// at. It returns true if key was not recorded before, so that of any number
+// of concurrent callers exactly one sends the reminder.
+func (s *SQLite) MarkReminderSent(ctx context.Context, key string, at time.Time) (bool, error) {
+	if key == "" || at.IsZero() {
+		return false, errors.New("mark reminder sent: missing key or time")
+	}
+	n, err := nanos(at)
+	if err != nil {
+		return false, fmt.Errorf("mark reminder %q sent: %w", key, err)
+	}
+	res, err := s.w.ExecContext(ctx,
+		"INSERT INTO reminders (reminder_key, sent_at) VALUES (?, ?) ON CONFLICT (reminder_key) DO NOTHING", key, n)
+	if err != nil {
+		return false, fmt.Errorf("mark reminder %q sent: %w", key, err)
+	}
+	rows, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("mark reminder %q sent: %w", key, err)
+	}
+	return rows == 1, nil
+}

@@ -1,0 +1,4 @@
+package store
+
+// Migrations exposes the migration list to the external tests.
+var Migrations = migrations

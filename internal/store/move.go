@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+)
+
+// Move moves request id from one of the states in from to state to, in one
+// conditional UPDATE, and returns the request as written.
+//
+// Every from→to must be allowed by [request.CanMove]; otherwise Move
+// returns an error without reading or writing anything. update, if not nil,
+// is called on a copy of the current request before it is written, to set
+// the fields that go with the move: ApprovalChannel, ApprovalTS, DecidedBy,
+// DecidedAt, Outcome, ExpiresAt. Changing any other field is an error and
+// nothing is written. update runs inside the write transaction, which holds
+// the store's only writer: it must be quick, do no I/O and not call the
+// store (that would deadlock). Move then sets State to to and UpdatedAt to now;
+// moving to [request.Delivered] also starts the owner's cooldown (see
+// [SQLite.LastDelivered]).
+//
+// If the request is not in from, Move returns the current request with an
+// error wrapping [ErrConflict], without calling update: the caller can tell
+// the user who got there first. If there is no such request it returns
+// [ErrNotFound].
+func (s *SQLite) Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error) {
+	if err := checkMove(from, to, now); err != nil {
+		return request.Request{}, fmt.Errorf("move request %s to %s: %w", id, to, err)
+	}
+	var written request.Request
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		cur, err := getRequest(ctx, tx, "id = ?", id)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(from, cur.State) {
+			written = cur
+			return fmt.Errorf("it is %s: %w", cur.State, ErrConflict)
+		}
+		next := cur
+		if update != nil {
+			update(&next)
+			if err := checkImmutable(cur, next); err != nil {
+				return err
+			}
+		}
+		next.State = to
+		next.UpdatedAt = now
+		times, err := nanosAll(next.DecidedAt, next.UpdatedAt, next.ExpiresAt)
+		if err != nil {
+			return err
+		}
+		var delivered sql.NullInt64
+		if to == request.Delivered {
+			delivered = times[1]
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE requests SET
+				state = ?, approval_channel = ?, approval_ts = ?, decided_by = ?, decided_at = ?,
+				outcome = ?, updated_at = ?, expires_at = ?, delivered_at = COALESCE(?, delivered_at)
+			WHERE id = ? AND state IN `+placeholders(len(from)),
+			append([]any{string(to), next.ApprovalChannel, next.ApprovalTS, next.DecidedBy, times[0],
+				next.Outcome, times[1], times[2], delivered, id}, stateArgs(from)...)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			// Unreachable while this transaction holds the write lock, but
+			// the condition is the rule, so it is checked.
+			written = cur
+			return fmt.Errorf("it left %v: %w", from, ErrConflict)
+		}
+		written = next
+		written.UpdatedAt = fromNanos(times[1])
+		written.DecidedAt = fromNanos(times[0])
+		written.ExpiresAt = fromNanos(times[2])
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, ErrConflict) {
+			written = request.Request{}
+		}
+		return written, fmt.Errorf("move request %s to %s: %w", id, to, err)
+	}
+	return written, nil
+}
+
+// checkMove validates Move's arguments before any database access.
+func checkMove(from []request.State, to request.State, now time.Time) error {
+	if len(from) == 0 {
+		return errors.New("no state to move from")
+	}
+	for _, f := range from {
+		if !request.CanMove(f, to) {
+			return fmt.Errorf("move from %s to %s is not allowed", f, to)
+		}
+	}
+	if now.IsZero() {
+		return errors.New("zero time")
+	}
+	return nil
+}
+
+// checkImmutable reports an error if update changed a field that only
+// CreateRequest sets. State and UpdatedAt are left out: Move overwrites them.
+func checkImmutable(before, after request.Request) error {
+	var changed []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"ID", before.ID == after.ID},
+		{"Token", before.Token == after.Token},
+		{"EnvelopeID", before.EnvelopeID == after.EnvelopeID},
+		{"TeamID", before.TeamID == after.TeamID},
+		{"SlackUser", before.SlackUser == after.SlackUser},
+		{"IAMUser", before.IAMUser == after.IAMUser},
+		{"RequestedBy", before.RequestedBy == after.RequestedBy},
+		{"CreatedAt", before.CreatedAt.Equal(after.CreatedAt)},
+	} {
+		if !f.same {
+			changed = append(changed, f.name)
+		}
+	}
+	if len(changed) > 0 {
+		return fmt.Errorf("update changed immutable %s", strings.Join(changed, ", "))
+	}
+	return nil
+}
