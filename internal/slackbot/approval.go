@@ -95,19 +95,21 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		} else {
 			log.Warn("ignored a click with an unknown token")
 		}
-		b.postEphemeral(ctx, log, cb.Channel.ID, cb.User.ID, plain("This request is not known (any more). Nothing was changed."))
+		b.replyToClick(ctx, log, cb, plain("This request is not known (any more). Nothing was changed."))
 		return
 	}
 	log = log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
-	if cb.Channel.ID != req.ApprovalChannel || cb.Container.MessageTs != req.ApprovalTS {
+	// The message timestamp is recorded just after posting; a click in
+	// that instant is checked by channel alone.
+	if cb.Channel.ID != b.cfg.Approval.Channel || req.ApprovalTS != "" && cb.Container.MessageTs != req.ApprovalTS {
 		log.Warn("ignored a click on a message that is not the request's approval message")
-		b.postEphemeral(ctx, log, cb.Channel.ID, cb.User.ID, plain("This message is out of date. Nothing was changed."))
+		b.replyToClick(ctx, log, cb, plain("This message is out of date. Nothing was changed."))
 		return
 	}
 	clicker := cb.User.ID
 	if reason := b.checkPerson(ctx, cb.Team.ID, cb.Team.EnterpriseID, clicker); reason != "" {
 		log.Warn("click refused", slog.String(keyOutcome, reason))
-		b.postEphemeral(ctx, log, cb.Channel.ID, clicker, plain("You are not allowed to decide on this request. Nothing was changed."))
+		b.replyToClick(ctx, log, cb, plain("You are not allowed to decide on this request. Nothing was changed."))
 		return
 	}
 	approver, err := b.isApprover(ctx, clicker)
@@ -122,7 +124,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		if approver {
 			text = "You can't decide on a request for your own password. Another approver has to. Nothing was changed."
 		}
-		b.postEphemeral(ctx, log, cb.Channel.ID, clicker, plain(text))
+		b.replyToClick(ctx, log, cb, plain(text))
 		return
 	}
 
@@ -136,13 +138,17 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	})
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("click after the decision; nothing changed", slog.String("state", string(decided.State)))
-		b.postEphemeral(ctx, log, cb.Channel.ID, clicker, plain(fmt.Sprintf("This request is already %s. Nothing was changed.", decided.State)))
+		b.replyToClick(ctx, log, cb, plain(fmt.Sprintf("This request is already %s. Nothing was changed.", decided.State)))
 		return
 	}
 	if err != nil {
 		log.Error("could not record the decision", slog.Any(keyError, err))
-		b.postEphemeral(ctx, log, cb.Channel.ID, clicker, plain("I could not record your decision. Nothing was changed; please try again."))
+		b.replyToClick(ctx, log, cb, plain("I could not record your decision. Nothing was changed; please try again."))
 		return
+	}
+	if decided.ApprovalTS == "" {
+		// Clicked before the bot recorded where it posted: the click says.
+		decided.ApprovalChannel, decided.ApprovalTS = cb.Channel.ID, cb.Container.MessageTs
 	}
 	b.metrics.Decision(string(to))
 	b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: action2, Actor: clicker,
@@ -194,4 +200,14 @@ func (b *Bot) sweepExpired(ctx context.Context) {
 		b.updateApprovalMessage(ctx, log, expired)
 		b.tellDM(ctx, log, req.SlackUser, expiredMessage(req.ID))
 	}
+}
+
+// replyToClick answers the clicker where they clicked, or in their DM
+// with the bot when the bot cannot post there.
+func (b *Bot) replyToClick(ctx context.Context, log *slog.Logger, cb slack.InteractionCallback, m message) {
+	if _, err := b.api.PostEphemeralContext(ctx, cb.Channel.ID, cb.User.ID,
+		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err == nil {
+		return
+	}
+	b.tellEphemeral(ctx, log, cb.User.ID, m)
 }
