@@ -294,7 +294,7 @@ func TestAckBeforeSlowIAM(t *testing.T) {
 
 func TestReconnect(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(*fakeslack.Server)
 	}{
 		{"refresh requested", func(s *fakeslack.Server) { s.Disconnect("refresh_requested") }},
