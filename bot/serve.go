@@ -182,6 +182,18 @@ func (c callTimeout) Check(ctx context.Context, iamUser string) error {
 	return c.Resetter.Check(ctx, iamUser)
 }
 
+func (c callTimeout) Inspect(ctx context.Context, iamUser string) (reset.Account, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.d)
+	defer cancel()
+	return c.Resetter.Inspect(ctx, iamUser)
+}
+
+func (c callTimeout) Scramble(ctx context.Context, iamUser string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.d)
+	defer cancel()
+	return c.Resetter.Scramble(ctx, iamUser)
+}
+
 // startHTTP serves the health and metrics endpoints until stop is called.
 func startHTTP(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)

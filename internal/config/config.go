@@ -50,6 +50,13 @@ type Reset struct {
 	Deadline       Duration `yaml:"deadline"`        // one request, start to delivered
 	Cooldown       Duration `yaml:"cooldown"`        // 0 = none
 	DryRun         bool     `yaml:"dry_run"`         // everything but the IAM write
+	// RequireMFA refuses (or, with approvals configured, sends to approval)
+	// anyone whose IAM user has no MFA device: without one, the Slack
+	// account alone would be the key to the AWS account.
+	RequireMFA bool `yaml:"require_mfa"`
+	// ExpireUnusedAfter, if set, overwrites a delivered temporary password
+	// with an unknown one when it was not used to sign in within this long.
+	ExpireUnusedAfter Duration `yaml:"expire_unused_after"`
 	// Protected IAM user names or paths (ending in "/") the bot refuses to
 	// touch even when listed: break-glass and admin accounts.
 	Protected []string `yaml:"protected"`
@@ -105,6 +112,7 @@ func Default() Config {
 			Concurrency:    8,
 			Deadline:       Duration(2 * time.Minute),
 			Cooldown:       Duration(10 * time.Minute),
+			RequireMFA:     true,
 		},
 		Approval: Approval{Timeout: Duration(30 * time.Minute)},
 		Store:    Store{Path: "./aws-reset.db"},

@@ -34,7 +34,7 @@ func TestParseDefaults(t *testing.T) {
 	if cfg.Slack.APIURL != "https://slack.com/api/" || cfg.Slack.Command != "/aws-reset" {
 		t.Errorf("slack defaults = %+v", cfg.Slack)
 	}
-	if cfg.Reset.Cooldown.D() != 10*time.Minute || cfg.Approval.Enabled() {
+	if cfg.Reset.Cooldown.D() != 10*time.Minute || cfg.Approval.Enabled() || !cfg.Reset.RequireMFA {
 		t.Errorf("reset/approval defaults = %+v %+v", cfg.Reset, cfg.Approval)
 	}
 }
@@ -120,6 +120,7 @@ func TestValidate(t *testing.T) {
 		{"region", func(c *Config) { c.AWS.Region = "Frankfurt" }, []string{"aws.region"}},
 		{"console url", func(c *Config) { c.AWS.ConsoleURL = "http://x" }, []string{"aws.console_url"}},
 		{"zero deadline", func(c *Config) { c.Reset.Deadline = 0 }, []string{"reset.deadline"}},
+		{"expire unused too short", func(c *Config) { c.Reset.ExpireUnusedAfter = Duration(time.Second) }, []string{"reset.expire_unused_after"}},
 		{"short password", func(c *Config) { c.Reset.PasswordLength = 12 }, []string{"reset.password_length"}},
 		{"protected path", func(c *Config) { c.Reset.Protected = []string{"/admin", "root user"} }, []string{"reset.protected[0]", "reset.protected[1]"}},
 		{"approval channel name", func(c *Config) {

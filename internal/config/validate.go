@@ -72,6 +72,10 @@ func (c *Config) Validate() error {
 		fmt.Sprintf("%d is outside 1..256", c.Reset.Concurrency))
 	v.positive("reset.deadline", c.Reset.Deadline)
 	v.check(c.Reset.Cooldown >= 0, "reset.cooldown", "must not be negative")
+	if c.Reset.ExpireUnusedAfter != 0 {
+		v.check(c.Reset.ExpireUnusedAfter.D() >= time.Minute, "reset.expire_unused_after",
+			"must be at least 1m (or 0 for off): people need time to sign in")
+	}
 	for i, p := range c.Reset.Protected {
 		path := fmt.Sprintf("reset.protected[%d]", i)
 		if strings.HasPrefix(p, "/") {

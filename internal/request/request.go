@@ -121,6 +121,7 @@ const (
 	ActionDelivered = "delivered"
 	ActionFailed    = "failed"
 	ActionReminded  = "reminded"
+	ActionScrambled = "unused_overwritten" // an unused temporary password was replaced by an unknown one
 )
 
 // String describes the request for errors and debugging without its token.

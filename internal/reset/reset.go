@@ -24,6 +24,8 @@ type IAM interface {
 	GetAccountPasswordPolicy(ctx context.Context, in *iam.GetAccountPasswordPolicyInput, opts ...func(*iam.Options)) (*iam.GetAccountPasswordPolicyOutput, error)
 	UpdateLoginProfile(ctx context.Context, in *iam.UpdateLoginProfileInput, opts ...func(*iam.Options)) (*iam.UpdateLoginProfileOutput, error)
 	GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileInput, opts ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
+	GetUser(ctx context.Context, in *iam.GetUserInput, opts ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, opts ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
 }
 
 // Errors a reset ends with, for the bot to turn into words.
@@ -161,5 +163,47 @@ func classify(err error) error {
 			return errors.Join(ErrAccessDenied, err)
 		}
 	}
+	return err
+}
+
+// Account is what the bot learns about an IAM user before it resets one.
+type Account struct {
+	Path             string // e.g. "/" or "/admins/"
+	MFADevices       int
+	PasswordLastUsed time.Time // zero if never used or unknown
+}
+
+// ErrNoSuchUser means IAM has no user of that name.
+var ErrNoSuchUser = errors.New("no such IAM user")
+
+// Inspect reads the IAM user's path, MFA devices and last sign-in, so
+// protected paths and the MFA gate are checked before any change.
+func (r *Resetter) Inspect(ctx context.Context, iamUser string) (Account, error) {
+	if err := r.opts.Wait(ctx); err != nil {
+		return Account{}, fmt.Errorf("inspect %s: wait for the IAM rate limit: %w", iamUser, err)
+	}
+	u, err := r.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(iamUser)})
+	if err != nil {
+		if _, ok := errors.AsType[*types.NoSuchEntityException](err); ok {
+			return Account{}, fmt.Errorf("get user %s: %w", iamUser, errors.Join(ErrNoSuchUser, err))
+		}
+		return Account{}, fmt.Errorf("get user %s: %w", iamUser, classify(err))
+	}
+	acct := Account{Path: aws.ToString(u.User.Path), PasswordLastUsed: aws.ToTime(u.User.PasswordLastUsed)}
+	if err := r.opts.Wait(ctx); err != nil {
+		return Account{}, fmt.Errorf("inspect %s: wait for the IAM rate limit: %w", iamUser, err)
+	}
+	mfa, err := r.iam.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String(iamUser)})
+	if err != nil {
+		return Account{}, fmt.Errorf("list MFA devices of %s: %w", iamUser, classify(err))
+	}
+	acct.MFADevices = len(mfa.MFADevices)
+	return acct, nil
+}
+
+// Scramble overwrites iamUser's password with a random one nobody is
+// shown, so an unused temporary password stops working.
+func (r *Resetter) Scramble(ctx context.Context, iamUser string) error {
+	_, err := r.Reset(ctx, iamUser) // the password is dropped here, unseen
 	return err
 }

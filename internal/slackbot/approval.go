@@ -21,11 +21,14 @@ const (
 )
 
 // approvalMessage is what approvers see while a request waits.
-func approvalMessage(req request.Request) message {
+func approvalMessage(req request.Request, noMFA bool) message {
 	text := fmt.Sprintf("%s asks to reset the AWS console password of IAM user %s (request %s).",
 		mention(req.SlackUser), code(req.IAMUser), req.ID)
 	body := fmt.Sprintf("*Password reset request* %s\n%s asks to reset the AWS console password of IAM user %s.\nAsked %s; expires %s.",
 		req.ID, mention(req.SlackUser), code(req.IAMUser), when(req.CreatedAt), when(req.ExpiresAt))
+	if noMFA {
+		body += "\n:warning: This IAM user has *no MFA device*: approve only if you have confirmed who is asking, outside Slack."
+	}
 	approve := slack.NewButtonBlockElement(actionApprove, req.Token, slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false))
 	approve.Style = slack.StylePrimary
 	deny := slack.NewButtonBlockElement(actionDeny, req.Token, slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false))
@@ -53,8 +56,8 @@ func decidedMessage(req request.Request) message {
 
 // requestApproval posts a pending request to the approvers' channel and
 // tells the person it is waiting.
-func (b *Bot) requestApproval(ctx context.Context, log *slog.Logger, req request.Request) {
-	m := approvalMessage(req)
+func (b *Bot) requestApproval(ctx context.Context, log *slog.Logger, req request.Request, noMFA bool) {
+	m := approvalMessage(req, noMFA)
 	channel := b.cfg.Approval.Channel
 	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...))
 	if err == nil {

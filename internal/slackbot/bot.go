@@ -22,12 +22,15 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
 // Resetter sets new console passwords.
 type Resetter interface {
 	Reset(ctx context.Context, iamUser string) (password.Secret, error)
 	Check(ctx context.Context, iamUser string) error
+	Inspect(ctx context.Context, iamUser string) (reset.Account, error)
+	Scramble(ctx context.Context, iamUser string) error
 }
 
 // Store keeps requests and the audit trail.
@@ -41,6 +44,8 @@ type Store interface {
 	ExpiredPending(ctx context.Context, now time.Time) ([]request.Request, error)
 	LastDelivered(ctx context.Context, slackUser string) (time.Time, error)
 	AppendAudit(ctx context.Context, e request.AuditEvent) error
+	// MarkReminderSent claims a one-time job by key; true the first time.
+	MarkReminderSent(ctx context.Context, key string, at time.Time) (bool, error)
 }
 
 // Options configures a Bot.
@@ -212,6 +217,9 @@ loop:
 			break loop
 		case <-sweep.C:
 			b.goWork(workCtx, b.sweepExpired)
+			if b.cfg.Reset.ExpireUnusedAfter > 0 {
+				b.goWork(workCtx, b.sweepUnused)
+			}
 		case evt := <-b.socket.Events:
 			b.handleEvent(workCtx, evt)
 		}

@@ -115,11 +115,37 @@ func (b *Bot) handleCommand(ctx context.Context, env envelope, requestID string,
 		}
 	}
 
+	acct, err := b.resetter.Inspect(ctx, user.IAMUser)
+	if err != nil {
+		outcome := outcomeOf(err)
+		log.Warn("could not read the IAM user; nothing reset", slog.String(keyOutcome, outcome), slog.Any(keyError, err))
+		b.metrics.Reset(outcome)
+		b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionFailed, Actor: cmd.UserID,
+			Target: cmd.UserID, IAMUser: user.IAMUser, Outcome: outcome})
+		b.tellEphemeral(ctx, log, cmd.UserID, failureMessage(outcome, requestID))
+		return
+	}
+	if b.isProtectedPath(acct.Path) {
+		b.refuse(ctx, log, requestID, cmd.UserID, refusedProtected, user.IAMUser)
+		return
+	}
+	noMFA := b.cfg.Reset.RequireMFA && acct.MFADevices == 0
+
 	req := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: env.ID, TeamID: cmd.TeamID,
 		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
 	}
-	if b.needsApproval(user) {
+	switch {
+	case noMFA && !b.cfg.Approval.Enabled():
+		log.Info("request refused: no MFA device", slog.String(keyOutcome, outcomeNoMFA))
+		b.metrics.Reset(outcomeNoMFA)
+		b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionRefused, Actor: cmd.UserID,
+			Target: cmd.UserID, IAMUser: user.IAMUser, Outcome: outcomeNoMFA})
+		b.tellEphemeral(ctx, log, cmd.UserID, noMFAMessage(user.IAMUser))
+		return
+	case noMFA, b.needsApproval(user):
+		// Without MFA the Slack account alone would be the key to the AWS
+		// account, so an approver must vouch even for people who need none.
 		req.State = request.Pending
 	}
 	req, ok := b.create(ctx, log, req)
@@ -127,7 +153,7 @@ func (b *Bot) handleCommand(ctx context.Context, env envelope, requestID string,
 		return
 	}
 	if req.State == request.Pending {
-		b.requestApproval(ctx, log, req)
+		b.requestApproval(ctx, log, req, noMFA)
 		return
 	}
 	b.runReset(ctx, req, request.Approved)
@@ -157,6 +183,18 @@ func (b *Bot) handleOther(ctx context.Context, log *slog.Logger, env envelope, r
 		reason = refusedProtected
 	default:
 		reason = b.checkPerson(ctx, b.self.TeamID, b.self.EnterpriseID, target)
+	}
+	if reason == "" {
+		// An approver vouches for the person, so no MFA gate here; the
+		// protected paths still hold.
+		acct, err := b.resetter.Inspect(ctx, user.IAMUser)
+		switch {
+		case err != nil:
+			log.Warn("could not read the IAM user", slog.Any(keyError, err))
+			reason = outcomeOf(err)
+		case b.isProtectedPath(acct.Path):
+			reason = refusedProtected
+		}
 	}
 	if reason != "" {
 		log.Info("request refused", slog.String(keyOutcome, reason))

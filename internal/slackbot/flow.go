@@ -15,18 +15,21 @@ import (
 
 // How requests end, for metrics, logs, the audit trail and failureMessage.
 const (
-	outcomeDelivered      = "delivered"
-	outcomeRefused        = "refused"
-	outcomeCooldown       = "cooldown"
-	outcomeActive         = "already_active"
-	outcomeNoLoginProfile = "no_login_profile"
-	outcomeAccessDenied   = "access_denied"
-	outcomePolicy         = "policy_violation"
-	outcomeTimeout        = "timeout"
-	outcomeDeliveryFailed = "delivery_failed"
-	outcomeSlackFailed    = "slack_unreachable"
-	outcomeDryRun         = "dry_run"
-	outcomeInternal       = "internal_error"
+	outcomeDelivered       = "delivered"
+	outcomeRefused         = "refused"
+	outcomeCooldown        = "cooldown"
+	outcomeActive          = "already_active"
+	outcomeNoLoginProfile  = "no_login_profile"
+	outcomeAccessDenied    = "access_denied"
+	outcomePolicy          = "policy_violation"
+	outcomeTimeout         = "timeout"
+	outcomeDeliveryFailed  = "delivery_failed"
+	outcomeSlackFailed     = "slack_unreachable"
+	outcomeDryRun          = "dry_run"
+	outcomeNoMFA           = "no_mfa"
+	outcomeNoUser          = "no_iam_user"
+	outcomeUnusedScrambled = "unused_password_overwritten"
+	outcomeInternal        = "internal_error"
 )
 
 // outcomeOf maps a reset error to an outcome, by type, never by text.
@@ -34,6 +37,8 @@ func outcomeOf(err error) string {
 	switch {
 	case errors.Is(err, reset.ErrNoLoginProfile):
 		return outcomeNoLoginProfile
+	case errors.Is(err, reset.ErrNoSuchUser):
+		return outcomeNoUser
 	case errors.Is(err, reset.ErrAccessDenied):
 		return outcomeAccessDenied
 	case errors.Is(err, reset.ErrPolicyViolation):

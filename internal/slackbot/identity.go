@@ -66,6 +66,17 @@ func (b *Bot) isProtected(iamUser string) bool {
 	return false
 }
 
+// isProtectedPath reports whether an IAM user at path is under one of the
+// protected paths.
+func (b *Bot) isProtectedPath(path string) bool {
+	for _, p := range b.cfg.Reset.Protected {
+		if strings.HasPrefix(p, "/") && strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // isApprover reports whether the user is an approver, directly or through
 // a user group. An error means no.
 func (b *Bot) isApprover(ctx context.Context, userID string) (bool, error) {

@@ -140,6 +140,8 @@ func adminStartedMessage(target, iamUser, id string) message {
 func failureMessage(outcome, id string) message {
 	var s string
 	switch outcome {
+	case outcomeNoUser:
+		s = "Your listed IAM user does not exist in AWS, so nothing was changed. Ask your AWS administrators to fix the bot's allowlist."
 	case outcomeNoLoginProfile:
 		s = "Your IAM user has no console password to reset, so nothing was changed. Ask your AWS administrators to give you console access."
 	case outcomeAccessDenied:
@@ -154,4 +156,16 @@ func failureMessage(outcome, id string) message {
 		s = "Something went wrong and your password was not reset. Please try again in a few minutes, or contact your AWS administrators."
 	}
 	return plain(fmt.Sprintf("%s (request %s)", s, id))
+}
+
+func noMFAMessage(iamUser string) message {
+	return plain(fmt.Sprintf("IAM user %s has no MFA device, so I can't reset its password from Slack alone: "+
+		"whoever controls your Slack account would then control your AWS account. "+
+		"Ask your AWS administrators to reset it, or to help you set up MFA, then try again.", code(iamUser)))
+}
+
+func unusedScrambledMessage(iamUser, requestID string, after time.Duration) message {
+	return plain(fmt.Sprintf("The temporary password for IAM user %s (request %s) was not used to sign in within %s, "+
+		"so I replaced it with a random one nobody knows. Nothing else changed. Run the command again when you're ready to sign in.",
+		code(iamUser), requestID, after))
 }
