@@ -84,18 +84,24 @@ func randomString(n int) string {
 	return encoding.EncodeToString(b)[:n]
 }
 
-// ValidID reports whether s has the shape of a request ID, so that text
-// from a payload is checked before it reaches a log line or a query.
-func ValidID(s string) bool {
-	if len(s) != 11 || s[0] != 'R' {
-		return false
-	}
-	for _, c := range s[1:] {
+// ValidToken reports whether s has the shape of a token from NewToken.
+func ValidToken(s string) bool {
+	return len(s) == 32 && validChars(s)
+}
+
+func validChars(s string) bool {
+	for _, c := range s {
 		if !('A' <= c && c <= 'Z' || '2' <= c && c <= '9') {
 			return false
 		}
 	}
 	return true
+}
+
+// ValidID reports whether s has the shape of a request ID, so that text
+// from a payload is checked before it reaches a log line or a query.
+func ValidID(s string) bool {
+	return len(s) == 11 && s[0] == 'R' && validChars(s[1:])
 }
 
 // AuditEvent is one append-only row of the audit trail. It never holds a

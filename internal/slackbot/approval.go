@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
@@ -78,20 +79,12 @@ func (b *Bot) requestApproval(ctx context.Context, log *slog.Logger, req request
 // role, the fixed IDs, and the token, which is the only link to a request.
 func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallback) {
 	log := b.log.With(slog.String(keyActor, truncate(cb.User.ID, 32)), slog.String(keyTeam, truncate(cb.Team.ID, 32)))
-	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) != 1 {
-		log.Warn("ignored an interaction the bot never asked for", slog.String("type", truncate(string(cb.Type), 40)))
+	c, err := parseClick(cb, b.self)
+	if err != nil {
+		log.Warn("ignored an interaction", slog.String("reason", err.Error()))
 		return
 	}
-	action := cb.ActionCallback.BlockActions[0]
-	if action.BlockID != blockDecision || (action.ActionID != actionApprove && action.ActionID != actionDeny) {
-		log.Warn("ignored an action the bot never sent", slog.String("action_id", truncate(action.ActionID, 40)))
-		return
-	}
-	if cb.Team.ID != b.self.TeamID || cb.User.TeamID != "" && cb.User.TeamID != b.self.TeamID {
-		log.Warn("ignored a click from another workspace")
-		return
-	}
-	req, err := b.store.RequestByToken(ctx, action.Value)
+	req, err := b.store.RequestByToken(ctx, c.token)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			log.Error("could not read the request", slog.Any(keyError, err))
@@ -104,13 +97,13 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	log = log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
 	// The message timestamp is recorded just after posting; a click in
 	// that instant is checked by channel alone.
-	if cb.Channel.ID != b.cfg.Approval.Channel || req.ApprovalTS != "" && cb.Container.MessageTs != req.ApprovalTS {
+	if c.channelID != b.cfg.Approval.Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS {
 		log.Warn("ignored a click on a message that is not the request's approval message")
 		b.replyToClick(ctx, log, cb, plain("This message is out of date. Nothing was changed."))
 		return
 	}
-	clicker := cb.User.ID
-	if reason := b.checkPerson(ctx, cb.Team.ID, cb.Team.EnterpriseID, clicker); reason != "" {
+	clicker := c.userID
+	if reason := b.checkPerson(ctx, c.teamID, c.enterpriseID, clicker); reason != "" {
 		log.Warn("click refused", slog.String(keyOutcome, reason))
 		b.replyToClick(ctx, log, cb, plain("You are not allowed to decide on this request. Nothing was changed."))
 		return
@@ -132,7 +125,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	}
 
 	to, action2 := request.Approved, request.ActionApproved
-	if action.ActionID == actionDeny {
+	if c.action == actionDeny {
 		to, action2 = request.Denied, request.ActionDenied
 	}
 	now := b.now()
@@ -151,7 +144,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	}
 	if decided.ApprovalTS == "" {
 		// Clicked before the bot recorded where it posted: the click says.
-		decided.ApprovalChannel, decided.ApprovalTS = cb.Channel.ID, cb.Container.MessageTs
+		decided.ApprovalChannel, decided.ApprovalTS = c.channelID, c.messageTS
 	}
 	b.metrics.Decision(string(to))
 	b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: action2, Actor: clicker,
@@ -213,4 +206,41 @@ func (b *Bot) replyToClick(ctx context.Context, log *slog.Logger, cb slack.Inter
 		return
 	}
 	b.tellEphemeral(ctx, log, cb.User.ID, m)
+}
+
+// click is a button click that passed every check that needs no lookup.
+type click struct {
+	action, token                                      string
+	userID, teamID, enterpriseID, channelID, messageTS string
+}
+
+// parseClick accepts only what the bot itself sent: a block_actions
+// payload with one action, our block and action IDs, a well-formed token,
+// from our own workspace and org. Everything else is an error.
+func parseClick(cb slack.InteractionCallback, self identity) (click, error) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return click{}, errors.New("not a block action")
+	}
+	if len(cb.ActionCallback.BlockActions) != 1 || cb.ActionCallback.BlockActions[0] == nil {
+		return click{}, errors.New("not exactly one action")
+	}
+	a := cb.ActionCallback.BlockActions[0]
+	if a.BlockID != blockDecision || (a.ActionID != actionApprove && a.ActionID != actionDeny) {
+		return click{}, errors.New("an action the bot never sent")
+	}
+	if !request.ValidToken(a.Value) {
+		return click{}, errors.New("a malformed token")
+	}
+	enterprise := cb.Team.EnterpriseID
+	if enterprise == "" {
+		enterprise = cb.Enterprise.ID
+	}
+	if cb.Team.ID != self.TeamID || (cb.User.TeamID != "" && cb.User.TeamID != self.TeamID) || enterprise != self.EnterpriseID {
+		return click{}, errors.New("a click from another workspace or org")
+	}
+	if !config.IsSlackUserID(cb.User.ID) {
+		return click{}, errors.New("a malformed user ID")
+	}
+	return click{action: a.ActionID, token: a.Value, userID: cb.User.ID, teamID: cb.Team.ID, enterpriseID: enterprise,
+		channelID: cb.Channel.ID, messageTS: cb.Container.MessageTs}, nil
 }

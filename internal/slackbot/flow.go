@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -56,9 +57,9 @@ func outcomeOf(err error) string {
 // one has seen.
 func (b *Bot) runReset(ctx context.Context, req request.Request, from request.State) {
 	log := b.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
-	req, err := b.store.Move(ctx, req.ID, []request.State{from}, request.Resetting, b.now(), nil)
+	moved, err := b.store.Move(ctx, req.ID, []request.State{from}, request.Resetting, b.now(), nil)
 	if errors.Is(err, store.ErrConflict) {
-		log.Info("request already taken further elsewhere", slog.String("state", string(req.State)))
+		log.Info("request already taken further elsewhere", slog.String("state", string(moved.State)))
 		return
 	}
 	if err != nil {
@@ -67,6 +68,7 @@ func (b *Bot) runReset(ctx context.Context, req request.Request, from request.St
 		b.tellDM(ctx, log, req.SlackUser, failureMessage(outcomeInternal, req.ID))
 		return
 	}
+	req = moved
 
 	// Reach the person before touching AWS: a password nobody can be shown
 	// must not be set.
@@ -88,6 +90,10 @@ func (b *Bot) runReset(ctx context.Context, req request.Request, from request.St
 	}
 
 	secret, err := b.resetter.Reset(ctx, req.IAMUser)
+	// From here on IAM may hold a new password: finish, deliver or record
+	// the failure, even if the request's deadline has just passed.
+	ctx, cancel := finishing(ctx)
+	defer cancel()
 	if err != nil {
 		b.failReset(ctx, log, req, err)
 		return
@@ -135,6 +141,8 @@ func byText(by string) string {
 // failReset ends a request whose IAM call failed; nothing was changed in
 // AWS, or the change is unknown to everyone.
 func (b *Bot) failReset(ctx context.Context, log *slog.Logger, req request.Request, err error) {
+	ctx, cancel := finishing(ctx)
+	defer cancel()
 	outcome := outcomeOf(err)
 	if outcome == outcomeAccessDenied {
 		log.Error("AWS denied the bot's IAM call: grant iam:UpdateLoginProfile on this user to the bot's identity (see `bot policy`)",
@@ -148,6 +156,8 @@ func (b *Bot) failReset(ctx context.Context, log *slog.Logger, req request.Reque
 
 // fail moves a request to Failed and records why.
 func (b *Bot) fail(ctx context.Context, log *slog.Logger, req request.Request, from request.State, outcome string) {
+	ctx, cancel := finishing(ctx)
+	defer cancel()
 	if _, err := b.store.Move(ctx, req.ID, []request.State{from}, request.Failed, b.now(),
 		func(r *request.Request) { r.Outcome = outcome }); err != nil {
 		log.Error("could not record the failure", slog.Any(keyError, err))
@@ -156,6 +166,16 @@ func (b *Bot) fail(ctx context.Context, log *slog.Logger, req request.Request, f
 	b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionFailed, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: outcome})
 	b.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s failed: %s.", req.ID, code(req.IAMUser), mention(req.SlackUser), outcome))
+}
+
+// finishTimeout bounds the steps after a request's deadline: recording
+// how it ended and telling the person.
+const finishTimeout = time.Minute
+
+// finishing returns a context for those steps: not cancelled with ctx, so a
+// request that ran out of time still records its end and says so.
+func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 }
 
 // resume finishes what a previous run left: requests approved but not

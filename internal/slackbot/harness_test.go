@@ -55,6 +55,26 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	edit   func(*slackbot.Options)
+	clock  *testClock
+}
+
+// testClock is the bot's clock in tests: real time plus an offset that
+// tests move forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 type harnessOption func(*harness)
@@ -69,7 +89,7 @@ func withOptions(f func(*slackbot.Options)) harnessOption {
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, logs: &syncBuffer{}}
+	h := &harness{t: t, logs: &syncBuffer{}, clock: &testClock{}}
 	h.slack = fakeslack.New(fakeslack.Options{})
 	t.Cleanup(h.slack.Close)
 	h.iam = fakeaws.New(fakeaws.Options{AccountAlias: "example-co"})
@@ -144,6 +164,7 @@ func (h *harness) start() {
 		Store:    st, ConsoleURL: consoleURL,
 		Logger:          slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ShutdownTimeout: 10 * time.Second,
+		Now:             h.clock.Now,
 		SweepInterval:   20 * time.Millisecond,
 		SlackRetry: &slack.RetryConfig{MaxRetries: 3, RetryAfterDuration: time.Second,
 			BackoffInitial: time.Millisecond, BackoffMax: 10 * time.Millisecond},

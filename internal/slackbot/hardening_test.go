@@ -1,0 +1,293 @@
+package slackbot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
+)
+
+func TestMFAGate(t *testing.T) {
+	t.Run("refused without approvals", func(t *testing.T) {
+		h := newHarness(t)
+		h.iam.AddUser(fakeaws.User{Name: "alice", LoginProfile: true, MFADevices: 0})
+		h.start()
+		h.command(alice, "")
+		h.waitEphemeral(alice, "has no MFA device")
+		if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+			t.Errorf("UpdateLoginProfile calls = %d; want 0", n)
+		}
+		if e := h.waitAudit(request.ActionRefused); e.Outcome != "no_mfa" {
+			t.Errorf("audit outcome = %q; want no_mfa", e.Outcome)
+		}
+	})
+	t.Run("sent to approval even when the person needs none", func(t *testing.T) {
+		no := false
+		h := newHarness(t, withApproval(), withConfig(func(c *config.Config) { c.Users[0].Approval = &no }))
+		h.iam.AddUser(fakeaws.User{Name: "alice", LoginProfile: true, MFADevices: 0})
+		h.start()
+		h.command(alice, "")
+		m := h.waitApprovalMessage("alice")
+		if !strings.Contains(string(m.Blocks), "no MFA device") {
+			t.Errorf("approval message does not warn about MFA: %s", m.Blocks)
+		}
+		h.click(admin, m, approveID)
+		h.waitEphemeral(alice, "IAM user `alice`")
+	})
+	t.Run("off", func(t *testing.T) {
+		h := newHarness(t, withConfig(func(c *config.Config) { c.Reset.RequireMFA = false }))
+		h.iam.AddUser(fakeaws.User{Name: "alice", LoginProfile: true, MFADevices: 0})
+		h.start()
+		h.command(alice, "")
+		h.waitEphemeral(alice, "IAM user `alice`")
+	})
+}
+
+func TestProtectedAccounts(t *testing.T) {
+	for _, protected := range []string{"alice", "ALICE", "/breakglass/"} {
+		t.Run(protected, func(t *testing.T) {
+			h := newHarness(t, withConfig(func(c *config.Config) { c.Reset.Protected = []string{protected} }))
+			h.iam.AddUser(fakeaws.User{Name: "alice", Path: "/breakglass/", LoginProfile: true, MFADevices: 1})
+			h.start()
+			h.command(alice, "")
+			h.waitEphemeral(alice, "This AWS account is protected")
+			if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+				t.Errorf("UpdateLoginProfile calls = %d; want 0", n)
+			}
+			if strings.HasPrefix(protected, "/") {
+				return
+			}
+			// A protected name is refused before any AWS call at all.
+			if n := len(h.iam.Calls("")); n != 0 {
+				t.Errorf("IAM calls = %d; want 0", n)
+			}
+		})
+	}
+}
+
+func TestCooldown(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *config.Config) { c.Reset.Cooldown = config.Duration(10 * time.Minute) }))
+	h.start()
+	h.command(alice, "")
+	h.waitEphemeral(alice, "IAM user `alice`")
+	h.waitAudit(request.ActionDelivered)
+	h.command(alice, "")
+	m := h.waitEphemeral(alice, "You can ask again")
+	if !strings.Contains(m.Text, "<!date^") {
+		t.Errorf("cooldown message lacks the time: %q", m.Text)
+	}
+	h.clock.Advance(11 * time.Minute)
+	h.command(alice, "")
+	h.waitAuditCount(request.ActionDelivered, 2)
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 2 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 2", n)
+	}
+}
+
+func TestRedeliveredEnvelope(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	payload := map[string]any{"command": "/aws-reset", "text": "", "user_id": alice, "team_id": fakeslack.TeamID,
+		"channel_id": h.slack.DMChannel(alice), "user_name": "alice"}
+	for attempt := range 3 {
+		env := fakeslack.Envelope{Type: "slash_commands", EnvelopeID: "env-redelivered-1", Payload: payload,
+			AcceptsResponsePayload: true, RetryAttempt: attempt}
+		if attempt > 0 {
+			env.RetryReason = "timeout"
+		}
+		if err := h.slack.Send(h.ctx(), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitEphemeral(alice, "IAM user `alice`")
+	h.waitAudit(request.ActionDelivered)
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 1 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 1 for one envelope delivered three times", n)
+	}
+}
+
+func TestBadFramesAndEnvelopes(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	frames := []string{
+		`{"type":"brand_new_type","envelope_id":"env-unknown-1","payload":{}}`,
+		`{"type":"slash_commands","envelope_id":"env-bad-payload","payload":"not an object"}`,
+		`{"type":"interactive","envelope_id":"env-bad-interactive","payload":{"type":"block_actions","actions":"x"}}`,
+		`not json at all`,
+		`{"type":"interactive","envelope_id":"env-big","payload":{"type":"block_actions","user":{"id":"U0ALICE001"},"x":"` + strings.Repeat("A", 200_000) + `"}}`,
+	}
+	for _, f := range frames {
+		if err := h.slack.SendRaw(h.ctx(), []byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"env-unknown-1", "env-bad-payload", "env-bad-interactive", "env-big"} {
+		if _, err := h.slack.WaitAck(h.ctx(), id); err != nil {
+			t.Errorf("envelope %s not acked: %v", id, err)
+		}
+	}
+	// Still serving, on the same connection or a new one.
+	h.command(alice, "")
+	h.waitEphemeral(alice, "IAM user `alice`")
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 1 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 1", n)
+	}
+}
+
+func TestSlackServerErrorsRetried(t *testing.T) {
+	for _, method := range []string{"users.info", "conversations.open", "chat.postEphemeral", "chat.postMessage"} {
+		t.Run(method, func(t *testing.T) {
+			h := newHarness(t)
+			h.start()
+			h.slack.FailNext(method, 2, fakeslack.Fault{Status: 503})
+			h.command(alice, "")
+			h.waitEphemeral(alice, "IAM user `alice`")
+			h.waitDM(alice, "If this wasn't you")
+			if n := len(h.iam.Calls("UpdateLoginProfile")); n != 1 {
+				t.Errorf("UpdateLoginProfile calls = %d; want 1", n)
+			}
+		})
+	}
+}
+
+func TestSlackDownAtDeliveryMeansNoReset(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	// conversations.open keeps failing: the bot cannot reach the person,
+	// so it must not set a password nobody can be shown.
+	h.slack.FailNext("conversations.open", 100, fakeslack.Fault{Status: 503})
+	h.command(alice, "")
+	e := h.waitAudit(request.ActionFailed)
+	if e.Outcome != "slack_unreachable" {
+		t.Errorf("outcome = %q; want slack_unreachable", e.Outcome)
+	}
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 0", n)
+	}
+}
+
+func TestIAMDeadline(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *config.Config) { c.Reset.Deadline = config.Duration(300 * time.Millisecond) }))
+	release := h.iam.Hold("UpdateLoginProfile")
+	defer release()
+	h.start()
+	h.command(alice, "")
+	h.waitDM(alice, "AWS did not answer in time")
+	if e := h.waitAudit(request.ActionFailed); e.Outcome != "timeout" {
+		t.Errorf("outcome = %q; want timeout", e.Outcome)
+	}
+}
+
+// failingStore fails the chosen methods, as a full or read-only disk would.
+type failingStore struct {
+	slackbot.Store
+	create, move bool
+}
+
+var errDiskFull = errors.New("database or disk is full")
+
+func (f failingStore) CreateRequest(ctx context.Context, r request.Request) (request.Request, error) {
+	if f.create {
+		return request.Request{}, errDiskFull
+	}
+	return f.Store.CreateRequest(ctx, r)
+}
+
+func (f failingStore) Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error) {
+	if f.move && to == request.Resetting {
+		return request.Request{}, errDiskFull
+	}
+	return f.Store.Move(ctx, id, from, to, now, update)
+}
+
+func TestStoreFailureMeansNoReset(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		store func(slackbot.Store) slackbot.Store
+	}{
+		{"create", func(s slackbot.Store) slackbot.Store { return failingStore{Store: s, create: true} }},
+		{"move to resetting", func(s slackbot.Store) slackbot.Store { return failingStore{Store: s, move: true} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withOptions(func(o *slackbot.Options) { o.Store = tt.store(o.Store) }))
+			h.start()
+			h.command(alice, "")
+			m, err := h.slack.WaitMessage(h.ctx(), func(m fakeslack.Message) bool {
+				return m.Channel == h.slack.DMChannel(alice) && strings.Contains(m.Text, "Something went wrong")
+			})
+			if err != nil {
+				t.Fatalf("the person was not told: %s", h.dump())
+			}
+			if strings.Contains(m.Text, "disk") {
+				t.Errorf("the person was shown an internal error: %q", m.Text)
+			}
+			if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+				t.Errorf("UpdateLoginProfile calls = %d; want 0 without a record", n)
+			}
+		})
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	ctx := h.ctx()
+	waitReady := func(want bool) {
+		t.Helper()
+		for h.bot.Ready() != want {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("Ready() stayed %v", !want)
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}
+	waitReady(true)
+	// While Slack refuses to open a connection, the bot is not ready; it
+	// keeps trying, and is ready again once Slack lets it in.
+	h.slack.FailConnectionsOpen(3)
+	h.slack.DropConnection()
+	waitReady(false)
+	waitReady(true)
+	if n := len(h.slack.Calls("apps.connections.open")); n < 5 {
+		t.Errorf("apps.connections.open calls = %d; want the first, 3 failures and a success", n)
+	}
+}
+
+func TestUnusedPasswordOverwritten(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *config.Config) { c.Reset.ExpireUnusedAfter = config.Duration(time.Hour) }))
+	h.start()
+	h.command(alice, "")
+	first := passwordOf(t, h.waitEphemeral(alice, "IAM user `alice`"))
+	h.waitAudit(request.ActionDelivered)
+	h.command(admin, "")
+	h.waitEphemeral(admin, "IAM user `adminuser`")
+	h.waitAuditCount(request.ActionDelivered, 2)
+	// adminuser signs in; alice never does.
+	h.iam.SetPasswordLastUsed("adminuser", h.clock.Now().Add(time.Minute))
+	adminPassword, _ := h.iam.LoginProfile("adminuser")
+
+	h.clock.Advance(61 * time.Minute)
+	h.waitDM(alice, "was not used to sign in within 1h0m0s")
+	h.waitAudit(request.ActionScrambled)
+	if p, _ := h.iam.LoginProfile("alice"); p.Password == first {
+		t.Error("alice's unused temporary password still works")
+	}
+	if p, _ := h.iam.LoginProfile("adminuser"); p.Password != adminPassword.Password {
+		t.Error("adminuser signed in, yet the password was overwritten")
+	}
+	// Once only, however often the sweeper runs.
+	h.clock.Advance(time.Minute)
+	h.command(carol, "") // something else to wait for, so later sweeps have run
+	h.waitDM(carol, "no console password")
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 4 { // alice, adminuser, alice scrambled, carol attempted
+		t.Errorf("UpdateLoginProfile calls = %d; want 4", n)
+	}
+}
