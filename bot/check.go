@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -11,8 +12,13 @@ import (
 // loadConfig reads and validates the file, printing every problem.
 func loadConfig(path string, stderr io.Writer) (config.Config, error) {
 	cfg, err := config.Load(path)
-	if err == nil {
+	var decode *config.DecodeError
+	switch {
+	case err == nil:
 		err = cfg.Validate()
+	case errors.As(err, &decode):
+		// The rest of the file was read: report its problems too.
+		err = errors.Join(err, cfg.Validate())
 	}
 	if err != nil {
 		for _, line := range config.Problems(err) {

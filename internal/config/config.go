@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -17,15 +18,16 @@ import (
 
 // Config is the whole configuration of the bot.
 type Config struct {
-	Slack    Slack    `yaml:"slack"`
-	AWS      AWS      `yaml:"aws"`
-	Reset    Reset    `yaml:"reset"`
-	Approval Approval `yaml:"approval"`
-	Store    Store    `yaml:"store"`
-	Audit    Audit    `yaml:"audit"`
-	HTTP     HTTP     `yaml:"http"`
-	Log      Log      `yaml:"log"`
-	Users    []User   `yaml:"users"`
+	Slack     Slack     `yaml:"slack"`
+	AWS       AWS       `yaml:"aws"`
+	Reset     Reset     `yaml:"reset"`
+	Approval  Approval  `yaml:"approval"`
+	Store     Store     `yaml:"store"`
+	Audit     Audit     `yaml:"audit"`
+	HTTP      HTTP      `yaml:"http"`
+	Log       Log       `yaml:"log"`
+	Reminders Reminders `yaml:"reminders"`
+	Users     []User    `yaml:"users"`
 }
 
 // Slack says how to reach Slack and which command to answer.
@@ -93,6 +95,49 @@ type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 }
 
+// Reminders configures the direct messages that warn people before their
+// console password expires (see package reminder).
+type Reminders struct {
+	Enabled bool `yaml:"enabled"`
+	// DaysBefore are the thresholds, in days before expiry, at which a
+	// reminder is sent: each positive, distinct, at most 365.
+	DaysBefore []int `yaml:"days_before"`
+	// At is the local time of day ("HH:MM", 24-hour) reminders go out.
+	At string `yaml:"at"`
+	// TimeZone is an IANA zone name for At; "" = each person's own Slack
+	// time zone (users.info), falling back to UTC.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// TimeOfDay returns At as hours and minutes. It reports false if At is
+// not a valid "HH:MM".
+func (r Reminders) TimeOfDay() (hour, minute int, ok bool) {
+	m := timeOfDay.FindStringSubmatch(r.At)
+	if m == nil {
+		return 0, 0, false
+	}
+	hour = int(m[1][0]-'0')*10 + int(m[1][1]-'0')
+	minute = int(m[2][0]-'0')*10 + int(m[2][1]-'0')
+	return hour, minute, true
+}
+
+// Location returns the configured time zone, or nil when TimeZone is
+// empty (each person's own zone).
+func (r Reminders) Location() (*time.Location, error) {
+	if r.TimeZone == "" {
+		return nil, nil
+	}
+	if r.TimeZone == "Local" {
+		// The process's zone depends on where it is deployed: refuse it.
+		return nil, errors.New(`"Local" is the host's zone, not an IANA zone name`)
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an IANA time zone name (want e.g. \"Europe/Berlin\"): %v", r.TimeZone, err)
+	}
+	return loc, nil
+}
+
 // User is one allowlist entry.
 type User struct {
 	SlackUser string `yaml:"slack_user"`
@@ -117,6 +162,10 @@ func Default() Config {
 		Approval: Approval{Timeout: Duration(30 * time.Minute)},
 		Store:    Store{Path: "./aws-reset.db"},
 		Log:      Log{Format: "text", Level: "info"},
+		Reminders: Reminders{
+			DaysBefore: []int{14, 3, 1},
+			At:         "09:00",
+		},
 	}
 }
 
@@ -137,15 +186,46 @@ func Parse(r io.Reader) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			errs := make([]error, 0, len(te.Errors))
+			de := &DecodeError{}
 			for _, e := range te.Errors {
-				errs = append(errs, errors.New(e))
+				de.Errs = append(de.Errs, errors.New(friendlier(e)))
 			}
-			return cfg, errors.Join(errs...)
+			return cfg, de
 		}
 		return cfg, fmt.Errorf("parse config: %w", err)
 	}
 	return cfg, nil
+}
+
+// DecodeError lists keys and values that could not be decoded: unknown
+// keys, wrong types. The rest of the file was decoded, so validating it
+// too shows every problem at once.
+type DecodeError struct{ Errs []error }
+
+func (e *DecodeError) Error() string { return errors.Join(e.Errs...).Error() }
+
+// Unwrap returns each problem.
+func (e *DecodeError) Unwrap() []error { return e.Errs }
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+
+// sections names each config type by its place in the file.
+var sections = map[string]string{
+	"Config": "the top level", "Slack": "slack", "AWS": "aws", "Reset": "reset", "Approval": "approval",
+	"Store": "store", "Audit": "audit", "HTTP": "http", "Log": "log", "User": "users[]", "Reminders": "reminders",
+}
+
+// friendlier rewrites yaml's "field x not found in type config.Slack" in
+// the file's own terms.
+func friendlier(msg string) string {
+	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
+		sm := unknownField.FindStringSubmatch(m)
+		section := sections[sm[2]]
+		if section == "" {
+			section = sm[2]
+		}
+		return fmt.Sprintf("unknown key %q in %s", sm[1], section)
+	})
 }
 
 // Load reads and parses the file at path. It does not validate.

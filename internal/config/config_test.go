@@ -66,6 +66,62 @@ users:
 	}
 }
 
+func TestParseReminders(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       Reminders
+	}{
+		{"defaults", minimal, Reminders{DaysBefore: []int{14, 3, 1}, At: "09:00"}},
+		{"list replaces the default, not appended to it", `
+reminders:
+  enabled: true
+  days_before: [7]
+  at: "08:30"
+  time_zone: Europe/Berlin
+` + minimal, Reminders{Enabled: true, DaysBefore: []int{7}, At: "08:30", TimeZone: "Europe/Berlin"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustParse(t, tt.yaml)
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("Validate() = %v; want nil", err)
+			}
+			got := cfg.Reminders
+			if got.Enabled != tt.want.Enabled || !slices.Equal(got.DaysBefore, tt.want.DaysBefore) ||
+				got.At != tt.want.At || got.TimeZone != tt.want.TimeZone {
+				t.Errorf("reminders = %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRemindersTimeOfDay(t *testing.T) {
+	tests := []struct {
+		at   string
+		h, m int
+		ok   bool
+	}{
+		{"09:00", 9, 0, true}, {"00:00", 0, 0, true}, {"23:59", 23, 59, true}, {"18:05", 18, 5, true},
+		{"24:00", 0, 0, false}, {"9:00", 0, 0, false}, {"09:60", 0, 0, false}, {"", 0, 0, false}, {"０９:００", 0, 0, false},
+	}
+	for _, tt := range tests {
+		h, m, ok := Reminders{At: tt.at}.TimeOfDay()
+		if h != tt.h || m != tt.m || ok != tt.ok {
+			t.Errorf("TimeOfDay(%q) = %d, %d, %v; want %d, %d, %v", tt.at, h, m, ok, tt.h, tt.m, tt.ok)
+		}
+	}
+}
+
+func TestRemindersLocation(t *testing.T) {
+	if loc, err := (Reminders{}).Location(); loc != nil || err != nil {
+		t.Errorf("Location() with no zone = %v, %v; want nil, nil", loc, err)
+	}
+	loc, err := Reminders{TimeZone: "America/New_York"}.Location()
+	if err != nil || loc.String() != "America/New_York" {
+		t.Errorf("Location(%q) = %v, %v; want America/New_York", "America/New_York", loc, err)
+	}
+}
+
 func TestParseRejectsUnknownKeysAll(t *testing.T) {
 	_, err := Parse(strings.NewReader(`
 slack:
@@ -77,7 +133,7 @@ aws:
 	if len(lines) != 2 {
 		t.Fatalf("Problems = %q; want 2 lines", lines)
 	}
-	for i, want := range []string{"comand", "regoin"} {
+	for i, want := range []string{`unknown key "comand" in slack`, `unknown key "regoin" in aws`} {
 		if !strings.Contains(lines[i], want) {
 			t.Errorf("line %d = %q; want it to name %q", i, lines[i], want)
 		}
@@ -135,6 +191,23 @@ func TestValidate(t *testing.T) {
 		}, []string{"approval.approvers[0]"}},
 		{"per-user approval without channel", func(c *Config) { c.Users[0].Approval = new(true) }, []string{"users[0].approval"}},
 		{"log", func(c *Config) { c.Log.Format = "xml"; c.Log.Level = "loud" }, []string{"log.format", "log.level"}},
+		{"reminder days out of range", func(c *Config) { c.Reminders.DaysBefore = []int{0, 366, -1, 7} },
+			[]string{"reminders.days_before[0]", "reminders.days_before[1]", "reminders.days_before[2]"}},
+		{"reminder days twice", func(c *Config) { c.Reminders.DaysBefore = []int{14, 3, 14} }, []string{"reminders.days_before[2]"}},
+		{"reminders on without days", func(c *Config) { c.Reminders.Enabled = true; c.Reminders.DaysBefore = nil }, []string{"reminders.days_before"}},
+		{"reminders off without days", func(c *Config) { c.Reminders.DaysBefore = []int{} }, nil},
+		{"reminder time 12-hour", func(c *Config) { c.Reminders.At = "9am" }, []string{"reminders.at"}},
+		{"reminder time one digit", func(c *Config) { c.Reminders.At = "9:00" }, []string{"reminders.at"}},
+		{"reminder time 24:00", func(c *Config) { c.Reminders.At = "24:00" }, []string{"reminders.at"}},
+		{"reminder time with seconds", func(c *Config) { c.Reminders.At = "09:00:00" }, []string{"reminders.at"}},
+		{"reminder zone unknown", func(c *Config) { c.Reminders.TimeZone = "Mars/Olympus_Mons" }, []string{"reminders.time_zone"}},
+		{"reminder zone Local", func(c *Config) { c.Reminders.TimeZone = "Local" }, []string{"reminders.time_zone"}},
+		{"reminder zone path", func(c *Config) { c.Reminders.TimeZone = "../../etc/passwd" }, []string{"reminders.time_zone"}},
+		{"reminder zone and time fine", func(c *Config) {
+			c.Reminders.Enabled = true
+			c.Reminders.At = "23:59"
+			c.Reminders.TimeZone = "Asia/Kolkata"
+		}, nil},
 		{"every problem at once", func(c *Config) {
 			c.Slack.Command = "x"
 			c.Users = []User{{SlackUser: "bob"}, {SlackUser: "U0GOOD001", IAMUser: "ok"}}

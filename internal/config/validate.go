@@ -26,7 +26,12 @@ var (
 	iamPath      = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
 	awsRegion    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	slashCommand = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+	timeOfDay    = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)$`)
 )
+
+// maxReminderDays bounds reminders.days_before: a year ahead is already
+// longer than any sensible password lifetime.
+const maxReminderDays = 365
 
 // IsSlackUserID reports whether s looks like a Slack user ID.
 func IsSlackUserID(s string) bool { return slackUserID.MatchString(s) }
@@ -115,6 +120,8 @@ func (c *Config) Validate() error {
 		v.add("log.level", "%q is not debug, info, warn or error", c.Log.Level)
 	}
 
+	c.Reminders.validate(&v)
+
 	v.check(len(c.Users) > 0, "users", "the allowlist is empty: nobody could reset a password")
 	seenSlack, seenIAM := map[string]int{}, map[string]int{}
 	for i, u := range c.Users {
@@ -150,6 +157,32 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(v.errs...)
+}
+
+// validate checks the reminders section. It runs whether or not reminders
+// are enabled, so a mistake is caught before someone turns them on.
+func (r Reminders) validate(v *validator) {
+	if r.Enabled && len(r.DaysBefore) == 0 {
+		v.add("reminders.days_before", "is empty: list at least one number of days (e.g. [14, 3, 1])")
+	}
+	seen := map[int]int{}
+	for i, d := range r.DaysBefore {
+		path := fmt.Sprintf("reminders.days_before[%d]", i)
+		switch j, dup := seen[d]; {
+		case d < 1 || d > maxReminderDays:
+			v.add(path, "%d is outside 1..%d", d, maxReminderDays)
+		case dup:
+			v.add(path, "%d is already listed at reminders.days_before[%d]", d, j)
+		default:
+			seen[d] = i
+		}
+	}
+	if _, _, ok := r.TimeOfDay(); !ok {
+		v.add("reminders.at", "%q is not a time of day (want 24-hour \"HH:MM\", e.g. \"09:00\")", r.At)
+	}
+	if _, err := r.Location(); err != nil {
+		v.add("reminders.time_zone", "%s", err)
+	}
 }
 
 type validator struct{ errs []error }
