@@ -36,6 +36,8 @@ commands:
   run      connect to Slack and serve the slash command
   check    validate the configuration (--live also checks Slack and AWS)
   audit    print the audit trail
+  manifest print the Slack app manifest for the configuration
+  policy   print the least-privilege IAM policy for the bot's identity
   version  print the version
 `
 
@@ -53,6 +55,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return checkCommand(ctx, args, stdout, stderr, getenv)
 	case "audit":
 		return auditCommand(ctx, args, stdout, stderr)
+	case "manifest":
+		return manifestCommand(ctx, args, stdout, stderr)
+	case "policy":
+		return policyCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "aws-reset-bot", Version)
 		return nil

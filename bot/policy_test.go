@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPolicyCommand(t *testing.T) {
+	tests := []struct {
+		name       string
+		config     string
+		flags      []string
+		wantUsers  []string
+		wantStderr string // a note stderr must carry
+	}{
+		{
+			name:       "placeholder account",
+			config:     fixtureUsers,
+			wantUsers:  []string{"arn:aws:iam::ACCOUNT_ID:user/alee", "arn:aws:iam::ACCOUNT_ID:user/jsmith"},
+			wantStderr: "ACCOUNT_ID in the ARNs is a placeholder",
+		},
+		{
+			name:      "account given",
+			config:    fixtureUsers,
+			flags:     []string{"--account", "123456789012"},
+			wantUsers: []string{"arn:aws:iam::123456789012:user/alee", "arn:aws:iam::123456789012:user/jsmith"},
+		},
+		{
+			name:      "partition from the region",
+			config:    "aws:\n  region: us-gov-west-1\n" + fixtureUsers,
+			flags:     []string{"--account", "123456789012"},
+			wantUsers: []string{"arn:aws-us-gov:iam::123456789012:user/alee", "arn:aws-us-gov:iam::123456789012:user/jsmith"},
+		},
+		{
+			name:      "partition given",
+			config:    "aws:\n  region: us-gov-west-1\n" + fixtureUsers,
+			flags:     []string{"--account", "123456789012", "--partition", "aws"},
+			wantUsers: []string{"arn:aws:iam::123456789012:user/alee", "arn:aws:iam::123456789012:user/jsmith"},
+		},
+		{
+			name:       "protected user left out",
+			config:     "reset:\n  protected: [ALEE]\n" + fixtureUsers,
+			flags:      []string{"--account", "123456789012"},
+			wantUsers:  []string{"arn:aws:iam::123456789012:user/jsmith"},
+			wantStderr: "left out, as reset.protected covers them: alee",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"policy", "--config", configFixture(t, tt.config)}, tt.flags...)
+			if err := run(context.Background(), args, &stdout, &stderr, noEnv); err != nil {
+				t.Fatalf("run(%q) = %v; stderr:\n%s", args, err, stderr.String())
+			}
+			var doc struct {
+				Version   string
+				Statement []struct {
+					Sid      string
+					Action   []string
+					Resource []string
+				}
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatalf("stdout is not JSON (notes belong on stderr): %v\n%s", err, stdout.String())
+			}
+			if doc.Version != "2012-10-17" {
+				t.Errorf("Version = %q; want 2012-10-17", doc.Version)
+			}
+			var users []string
+			for _, s := range doc.Statement {
+				if s.Sid == "ResetListedUsers" {
+					users = s.Resource
+				}
+			}
+			if !slices.Equal(users, tt.wantUsers) {
+				t.Errorf("ResetListedUsers resources = %q; want %q", users, tt.wantUsers)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr = %q; want it to say %q", stderr.String(), tt.wantStderr)
+			}
+			if tt.wantStderr == "" && strings.Contains(stderr.String(), "placeholder") {
+				t.Errorf("stderr = %q; want no placeholder note when --account is given", stderr.String())
+			}
+		})
+	}
+}
+
+func TestPolicyCommandBadFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		flags   []string
+		wantErr string
+	}{
+		{"short account", []string{"--account", "12345"}, `--account: "12345" is not a 12-digit AWS account ID`},
+		{"account with letters", []string{"--account", "12345678901x"}, "--account"},
+		{"bad partition", []string{"--partition", "AWS"}, `--partition: "AWS" is not an AWS partition`},
+		{"stray argument", []string{"123456789012"}, `unexpected argument "123456789012"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"policy", "--config", configFixture(t, fixtureUsers)}, tt.flags...)
+			if err := run(context.Background(), args, &stdout, &stderr, noEnv); err == nil {
+				t.Fatalf("run(%q) = nil; want an error", args)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q; want no policy after bad flags", stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr = %q; want it to say %q", stderr.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestUsageListsCommands checks that help names the new commands.
+func TestUsageListsCommands(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, &stdout, &stderr, noEnv); err != nil {
+		t.Fatalf("run(help) = %v", err)
+	}
+	for _, cmd := range []string{"manifest", "policy"} {
+		if !strings.Contains(stdout.String(), "\n  "+cmd+" ") {
+			t.Errorf("usage does not list %q:\n%s", cmd, stdout.String())
+		}
+	}
+}

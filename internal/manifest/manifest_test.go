@@ -1,0 +1,314 @@
+package manifest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/slack-go/slack"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+)
+
+// configs are the configurations the tests render: no approval, approval
+// by people, approval by a user group.
+func configs() map[string]config.Config {
+	plain := config.Default()
+	plain.Users = []config.User{{SlackUser: "U012AB3CD", IAMUser: "jsmith"}}
+
+	people := plain
+	people.Slack.Command = "/pw-reset"
+	people.Approval.Channel = "C0123ABCD"
+	people.Approval.Approvers = []string{"U045EF6GH", "W0789IJKL"}
+
+	groups := people
+	groups.Approval.Approvers = []string{"U045EF6GH", "S0123MNOP"}
+
+	// A user group listed without an approval channel is a config error,
+	// and the bot never asks Slack about it: no usergroups:read.
+	strayGroup := plain
+	strayGroup.Approval.Approvers = []string{"S0123MNOP"}
+
+	return map[string]config.Config{"no approval": plain, "approvers": people, "user group": groups, "stray group": strayGroup}
+}
+
+// decoded is the manifest as a YAML reader sees it, independent of the
+// Go types that wrote it.
+type decoded struct {
+	Metadata struct {
+		MajorVersion int `yaml:"major_version"`
+		MinorVersion int `yaml:"minor_version"`
+	} `yaml:"_metadata"`
+	DisplayInformation struct {
+		Name        string `yaml:"name"`
+		Description string `yaml:"description"`
+		Color       string `yaml:"background_color"`
+	} `yaml:"display_information"`
+	Features struct {
+		AppHome map[string]bool `yaml:"app_home"`
+		BotUser struct {
+			DisplayName  string `yaml:"display_name"`
+			AlwaysOnline *bool  `yaml:"always_online"`
+		} `yaml:"bot_user"`
+		SlashCommands []struct {
+			Command      string `yaml:"command"`
+			Description  string `yaml:"description"`
+			UsageHint    string `yaml:"usage_hint"`
+			ShouldEscape *bool  `yaml:"should_escape"`
+			URL          string `yaml:"url"`
+		} `yaml:"slash_commands"`
+	} `yaml:"features"`
+	OAuthConfig struct {
+		Scopes map[string][]string `yaml:"scopes"`
+	} `yaml:"oauth_config"`
+	Settings struct {
+		Interactivity struct {
+			IsEnabled *bool `yaml:"is_enabled"`
+		} `yaml:"interactivity"`
+		OrgDeployEnabled     *bool `yaml:"org_deploy_enabled"`
+		SocketModeEnabled    *bool `yaml:"socket_mode_enabled"`
+		TokenRotationEnabled *bool `yaml:"token_rotation_enabled"`
+	} `yaml:"settings"`
+}
+
+func render(t *testing.T, cfg config.Config) decoded {
+	t.Helper()
+	out, err := Build(cfg).YAML()
+	if err != nil {
+		t.Fatalf("YAML() error: %v", err)
+	}
+	var d decoded
+	dec := yaml.NewDecoder(strings.NewReader(string(out)))
+	dec.KnownFields(true) // every key written is one this test knows
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("manifest does not parse as YAML: %v\n%s", err, out)
+	}
+	return d
+}
+
+func TestBuild(t *testing.T) {
+	base := []string{"chat:write", "commands", "im:write", "users:read"}
+	tests := []struct {
+		config      string
+		command     string
+		scopes      []string
+		interactive bool
+	}{
+		{"no approval", "/aws-reset", base, false},
+		{"approvers", "/pw-reset", base, true},
+		{"user group", "/pw-reset", []string{"chat:write", "commands", "im:write", "usergroups:read", "users:read"}, true},
+		{"stray group", "/aws-reset", base, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.config, func(t *testing.T) {
+			d := render(t, configs()[tt.config])
+			if d.Metadata.MajorVersion != 1 {
+				t.Errorf("_metadata.major_version = %d; want 1", d.Metadata.MajorVersion)
+			}
+			if d.DisplayInformation.Name != "AWS password reset" || d.DisplayInformation.Description == "" {
+				t.Errorf("display_information = %+v; want the name and a description", d.DisplayInformation)
+			}
+			if len(d.DisplayInformation.Description) > 140 {
+				t.Errorf("display_information.description is %d characters; Slack allows 140", len(d.DisplayInformation.Description))
+			}
+			if got := d.OAuthConfig.Scopes["bot"]; !slices.Equal(got, tt.scopes) {
+				t.Errorf("oauth_config.scopes.bot = %q; want %q", got, tt.scopes)
+			}
+			if len(d.OAuthConfig.Scopes) != 1 {
+				t.Errorf("oauth_config.scopes has %v; want bot scopes only", slices.Sorted(maps.Keys(d.OAuthConfig.Scopes)))
+			}
+			if len(d.Features.SlashCommands) != 1 {
+				t.Fatalf("features.slash_commands has %d commands; want 1", len(d.Features.SlashCommands))
+			}
+			c := d.Features.SlashCommands[0]
+			if c.Command != tt.command || c.UsageHint != "[help | @someone]" || c.Description == "" || c.URL != "" {
+				t.Errorf("slash command = %+v; want %s with the usage hint, a description and no URL", c, tt.command)
+			}
+			if c.ShouldEscape == nil || !*c.ShouldEscape {
+				t.Errorf("should_escape = %v; want true: the bot parses <@U…|name> mentions", c.ShouldEscape)
+			}
+			if want := strings.TrimPrefix(tt.command, "/"); d.Features.BotUser.DisplayName != want {
+				t.Errorf("bot_user.display_name = %q; want %q", d.Features.BotUser.DisplayName, want)
+			}
+			if !d.Features.AppHome["messages_tab_enabled"] || !d.Features.AppHome["messages_tab_read_only_enabled"] {
+				t.Errorf("app_home = %v; want a read-only messages tab for the DMs", d.Features.AppHome)
+			}
+			flags := []struct {
+				name string
+				got  *bool
+				want bool
+			}{
+				{"features.bot_user.always_online", d.Features.BotUser.AlwaysOnline, false},
+				{"settings.interactivity.is_enabled", d.Settings.Interactivity.IsEnabled, tt.interactive},
+				{"settings.socket_mode_enabled", d.Settings.SocketModeEnabled, true},
+				{"settings.org_deploy_enabled", d.Settings.OrgDeployEnabled, false},
+				{"settings.token_rotation_enabled", d.Settings.TokenRotationEnabled, false},
+			}
+			for _, f := range flags {
+				if f.got == nil || *f.got != f.want {
+					t.Errorf("%s = %v; want %v (written out, not left to Slack's default)", f.name, f.got, f.want)
+				}
+			}
+		})
+	}
+}
+
+// TestMethods pins the method → scope table to Slack's documentation, so a
+// change to it is a deliberate one.
+func TestMethods(t *testing.T) {
+	want := map[string]string{
+		"auth.test":             "",
+		"users.info":            "users:read",
+		"conversations.open":    "im:write",
+		"chat.postEphemeral":    "chat:write",
+		"chat.postMessage":      "chat:write",
+		"chat.update":           "chat:write",
+		"usergroups.users.list": "usergroups:read",
+	}
+	got := Methods()
+	for _, m := range slices.Sorted(maps.Keys(want)) {
+		if s, ok := got[m]; !ok || s != want[m] {
+			t.Errorf("Methods()[%q] = %q, %v; want %q", m, s, ok, want[m])
+		}
+	}
+	for m := range got {
+		if _, ok := want[m]; !ok {
+			t.Errorf("Methods() has %q; add it to this test with the scope Slack documents for it", m)
+		}
+	}
+	got["auth.test"] = "admin"
+	if Methods()["auth.test"] != "" {
+		t.Error("Methods() returned the table itself; want a copy")
+	}
+}
+
+// TestScopesMatchMethods checks, for each configuration, that every method
+// the bot may call has its scope in the manifest, and that every scope in
+// the manifest is needed by the slash command or by some method.
+func TestScopesMatchMethods(t *testing.T) {
+	scopeOf := Methods()
+	for name, cfg := range configs() {
+		t.Run(name, func(t *testing.T) {
+			granted := map[string]bool{}
+			for _, s := range render(t, cfg).OAuthConfig.Scopes["bot"] {
+				granted[s] = true
+			}
+			used := map[string]bool{ScopeCommands: true} // the slash command itself
+			for _, m := range MethodsFor(cfg) {
+				s := scopeOf[m]
+				if s == "" {
+					continue
+				}
+				used[s] = true
+				if !granted[s] {
+					t.Errorf("the bot may call %s, which needs %s; the manifest does not grant it", m, s)
+				}
+			}
+			for s := range granted {
+				if !used[s] {
+					t.Errorf("the manifest grants %s, which no method the bot calls under this config needs", s)
+				}
+			}
+		})
+	}
+}
+
+// slackGoMethods names the Web API method behind each slack-go call the
+// bot makes.
+var slackGoMethods = map[string]string{
+	"AuthTestContext":            "auth.test",
+	"GetUserInfoContext":         "users.info",
+	"OpenConversationContext":    "conversations.open",
+	"PostEphemeralContext":       "chat.postEphemeral",
+	"PostMessageContext":         "chat.postMessage",
+	"UpdateMessageContext":       "chat.update",
+	"GetUserGroupMembersContext": "usergroups.users.list",
+}
+
+// TestCodeCalls reads the Go files compiled into the bot binary and
+// finds every call of a *slack.Client method, so a call added anywhere
+// without its scope here, or a method listed here that is no longer
+// called, fails.
+func TestCodeCalls(t *testing.T) {
+	clientMethods := map[string]bool{}
+	ct := reflect.TypeFor[*slack.Client]()
+	for i := range ct.NumMethod() {
+		name := ct.Method(i).Name
+		if !strings.HasPrefix(name, "Debug") { // Debug, Debugf, Debugln: not API calls, and loggers share the names
+			clientMethods[name] = true
+		}
+	}
+
+	called := map[string]string{} // slack-go method → where
+	fset := token.NewFileSet()
+	for _, p := range botSources(t) {
+		file, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if fn, ok := call.Fun.(*ast.SelectorExpr); ok && clientMethods[fn.Sel.Name] {
+					called[fn.Sel.Name] = fset.Position(call.Pos()).String()
+				}
+			}
+			return true
+		})
+	}
+	if len(called) == 0 {
+		t.Fatal("found no calls of slack-go client methods; is the walk looking in the right place?")
+	}
+	listed := Methods()
+	calledMethods := map[string]bool{}
+	for fn, where := range called {
+		m, ok := slackGoMethods[fn]
+		switch {
+		case !ok:
+			t.Errorf("%s: calls slack-go's %s, which is not in slackGoMethods: name its Web API method there and its scope in Methods", where, fn)
+			continue
+		case !hasKey(listed, m):
+			t.Errorf("%s: %s calls %s, which Methods does not list with its scope", where, fn, m)
+		}
+		calledMethods[m] = true
+	}
+	for m := range listed {
+		if !calledMethods[m] {
+			t.Errorf("Methods lists %s, but no code calls it: drop it and any scope only it needed", m)
+		}
+	}
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// botSources returns the module's Go files compiled into the bot binary:
+// tests, fakes and tools the binary does not import are not the bot.
+func botSources(t *testing.T) []string {
+	t.Helper()
+	const module = "github.com/aws-reset-bot/aws-reset-bot"
+	out, err := exec.Command("go", "list", "-deps", "-f",
+		`{{.ImportPath}}{{range .GoFiles}} {{$.Dir}}/{{.}}{{end}}`, module+"/bot").Output()
+	if err != nil {
+		t.Fatalf("go list the bot's packages: %v", err)
+	}
+	var files []string
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) > 1 && (fields[0] == module || strings.HasPrefix(fields[0], module+"/")) {
+			files = append(files, fields[1:]...)
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("go list found no sources of the bot")
+	}
+	return files
+}
