@@ -33,7 +33,8 @@ var errReported = errors.New("reported")
 const usage = `usage: bot COMMAND [flags]
 
 commands:
-  run      connect to Slack and serve the slash command
+  demo     watch a reset and an approval against in-process fakes (no credentials needed)
+  run      connect to Slack and serve the slash command (--dry-run: no IAM writes)
   check    validate the configuration (--live also checks Slack and AWS)
   audit    print the audit trail
   manifest print the Slack app manifest for the configuration
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return manifestCommand(ctx, args, stdout, stderr)
 	case "policy":
 		return policyCommand(ctx, args, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "aws-reset-bot", Version)
 		return nil
