@@ -94,8 +94,16 @@ users:
 	addr := waitFor(t, wctx, &stderr, regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`))
 	base := "http://" + addr
 
-	if code, body := get(t, base+"/readyz"); code != 200 {
-		t.Errorf("/readyz = %d %q; want 200 while connected", code, body)
+	// The fake sees the connection a moment before the bot does.
+	for {
+		if code, _ := get(t, base+"/readyz"); code == 200 {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			t.Fatal("/readyz never reported ready while connected")
+		case <-time.After(2 * time.Millisecond):
+		}
 	}
 	id, err := slack.SlashCommand(wctx, fakeslack.SlashCommand{UserID: "U0ALICE001"})
 	if err != nil {

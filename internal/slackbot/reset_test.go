@@ -3,6 +3,7 @@ package slackbot_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"strings"
 	"testing"
 	"time"
@@ -344,5 +345,23 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	got := passwordOf(t, h.waitEphemeral(alice, "IAM user `alice`"))
 	if p, _ := h.iam.LoginProfile("alice"); p.Password != got {
 		t.Error("delivered password is not IAM's")
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *config.Config) { c.Reset.DryRun = true }))
+	h.start()
+	h.command(alice, "")
+	h.waitEphemeral(alice, "Dry run: IAM user `alice` has a console password")
+	h.command(carol, "")
+	h.waitDM(carol, "no console password to reset")
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 0 in a dry run", n)
+	}
+	if n := len(h.iam.Calls("GetLoginProfile")); n != 2 {
+		t.Errorf("GetLoginProfile calls = %d; want 2", n)
+	}
+	if e := h.waitAudit(request.ActionFailed); e.Outcome != "dry_run" {
+		t.Errorf("first outcome = %q; want dry_run", e.Outcome)
 	}
 }
