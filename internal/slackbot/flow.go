@@ -90,6 +90,13 @@ func (b *Bot) runReset(ctx context.Context, req request.Request, from request.St
 	}
 
 	secret, err := b.resetter.Reset(ctx, req.IAMUser)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Shutdown cut the IAM call short: whether IAM took the new password
+		// is unknown. Leave the request resetting; the next start resumes it
+		// with a fresh password.
+		log.Warn("stopped mid-reset; the next start resumes this request")
+		return
+	}
 	// From here on IAM may hold a new password: finish, deliver or record
 	// the failure, even if the request's deadline has just passed.
 	ctx, cancel := finishing(ctx)

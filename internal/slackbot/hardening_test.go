@@ -3,6 +3,7 @@ package slackbot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -289,5 +290,81 @@ func TestUnusedPasswordOverwritten(t *testing.T) {
 	h.waitDM(carol, "no console password")
 	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 4 { // alice, adminuser, alice scrambled, carol attempted
 		t.Errorf("UpdateLoginProfile calls = %d; want 4", n)
+	}
+}
+
+// withManyUsers lists n more people, each with an IAM user with MFA.
+func withManyUsers(n int) harnessOption {
+	return func(h *harness) {
+		for i := range n {
+			id, name := manyUser(i)
+			h.slack.AddUser(fakeslack.User{ID: id, Name: name})
+			h.iam.AddUser(fakeaws.User{Name: name, LoginProfile: true, MFADevices: 1})
+			h.cfg.Users = append(h.cfg.Users, config.User{SlackUser: id, IAMUser: name})
+		}
+	}
+}
+
+func manyUser(i int) (slackID, iamName string) {
+	return fmt.Sprintf("U0MANY%04d", i), fmt.Sprintf("user%04d", i)
+}
+
+func TestShutdownDuringBurst(t *testing.T) {
+	const n = 30
+	h := newHarness(t, withManyUsers(n), withConfig(func(c *config.Config) { c.Reset.Concurrency = 4 }))
+	h.iam.SetLatency(10 * time.Millisecond)
+	h.start()
+	for i := range n {
+		id, _ := manyUser(i)
+		h.command(id, "") // each acked before the next is sent
+	}
+	start := time.Now()
+	if err := h.stop(); err != nil { // SIGTERM with most of the burst queued
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	// Every acked command was finished, not dropped.
+	for i := range n {
+		_, name := manyUser(i)
+		if got := len(h.iam.Calls("UpdateLoginProfile")); got != n {
+			t.Fatalf("UpdateLoginProfile calls = %d; want %d", got, n)
+		}
+		id, _ := manyUser(i)
+		found := false
+		for _, m := range h.slack.Messages() {
+			if m.Ephemeral && m.User == id && strings.Contains(string(m.Blocks), "IAM user `"+name+"`") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s got no password", id)
+		}
+	}
+}
+
+func TestShutdownTimeoutLeavesRequestToResume(t *testing.T) {
+	h := newHarness(t, withOptions(func(o *slackbot.Options) { o.ShutdownTimeout = 100 * time.Millisecond }))
+	release := h.iam.Hold("UpdateLoginProfile")
+	h.start()
+	h.command(alice, "")
+	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := h.stop(); err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %v; want about the 100ms timeout", d)
+	}
+	release()
+	// The request was cut off mid-reset: the next start resumes it with a
+	// fresh password, so alice is not left with one nobody saw.
+	h.start()
+	got := passwordOf(t, h.waitEphemeral(alice, "IAM user `alice`"))
+	if p, _ := h.iam.LoginProfile("alice"); p.Password != got {
+		t.Error("delivered password is not IAM's")
 	}
 }
