@@ -368,3 +368,52 @@ func TestShutdownTimeoutLeavesRequestToResume(t *testing.T) {
 		t.Error("delivered password is not IAM's")
 	}
 }
+
+func TestDeliveryFailsAfterRetries(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.slack.FailNext("chat.postEphemeral", 100, fakeslack.Fault{Status: 503})
+	h.command(alice, "")
+	h.waitDM(alice, "I reset your password but could not show it to you")
+	if e := h.waitAudit(request.ActionFailed); e.Outcome != "delivery_failed" {
+		t.Errorf("outcome = %q; want delivery_failed", e.Outcome)
+	}
+	if !strings.Contains(h.logs.String(), "could not deliver the password") {
+		t.Error("the failure is not logged")
+	}
+}
+
+func TestConnectionDroppedMidFlow(t *testing.T) {
+	h := newHarness(t)
+	release := h.iam.Hold("UpdateLoginProfile")
+	h.start()
+	h.command(alice, "")
+	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
+		t.Fatal(err)
+	}
+	before := h.slack.ConnectionCount()
+	h.slack.DropConnection()
+	if err := h.slack.WaitConnectionCount(h.ctx(), before+1); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	// The acked command is not lost with the connection.
+	h.waitEphemeral(alice, "IAM user `alice`")
+}
+
+func TestApprovalSlackFaults(t *testing.T) {
+	h := newHarness(t, withApproval())
+	h.start()
+	h.command(alice, "")
+	m := h.waitApprovalMessage("alice")
+	h.slack.FailNext("usergroups.users.list", 1, fakeslack.Fault{Status: 503})
+	h.slack.FailNext("chat.update", 1, fakeslack.Fault{Status: 429, RetryAfter: time.Second})
+	h.click(admin2, m, approveID) // admin2 is an approver through the user group
+	h.waitEphemeral(alice, "IAM user `alice`")
+	updated, err := h.slack.WaitMessage(h.ctx(), func(x fakeslack.Message) bool {
+		return x.Channel == m.Channel && x.TS == m.TS && x.Updates == 1
+	})
+	if err != nil || !strings.Contains(string(updated.Blocks), "Approved by") {
+		t.Errorf("approval message not updated after a 429: %v", err)
+	}
+}
