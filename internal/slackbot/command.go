@@ -106,11 +106,8 @@ func (b *Bot) handleCommand(ctx context.Context, env envelope, requestID string,
 			return
 		}
 		if next := last.Add(b.cfg.Reset.Cooldown.D()); !last.IsZero() && b.now().Before(next) {
-			log.Info("request refused: cooldown", slog.String(keyOutcome, outcomeCooldown))
-			b.metrics.Reset(outcomeCooldown)
-			b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionRefused, Actor: cmd.UserID,
-				Target: cmd.UserID, IAMUser: user.IAMUser, Outcome: outcomeCooldown})
-			b.tellEphemeral(ctx, log, cmd.UserID, cooldownMessage(next))
+			b.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
+				IAMUser: user.IAMUser, Outcome: outcomeCooldown}, cmd.UserID, cooldownMessage(next))
 			return
 		}
 	}
@@ -137,11 +134,8 @@ func (b *Bot) handleCommand(ctx context.Context, env envelope, requestID string,
 	}
 	switch {
 	case noMFA && !b.cfg.Approval.Enabled():
-		log.Info("request refused: no MFA device", slog.String(keyOutcome, outcomeNoMFA))
-		b.metrics.Reset(outcomeNoMFA)
-		b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionRefused, Actor: cmd.UserID,
-			Target: cmd.UserID, IAMUser: user.IAMUser, Outcome: outcomeNoMFA})
-		b.tellEphemeral(ctx, log, cmd.UserID, noMFAMessage(user.IAMUser))
+		b.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
+			IAMUser: user.IAMUser, Outcome: outcomeNoMFA}, cmd.UserID, noMFAMessage(user.IAMUser))
 		return
 	case noMFA, b.needsApproval(user):
 		// Without MFA the Slack account alone would be the key to the AWS
@@ -168,10 +162,8 @@ func (b *Bot) handleOther(ctx context.Context, log *slog.Logger, env envelope, r
 		log.Error("could not tell whether the caller is an approver", slog.Any(keyError, err))
 	}
 	if !ok {
-		log.Info("request refused: not an approver", slog.String(keyOutcome, "not_approver"))
-		b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionRefused, Actor: admin,
-			Target: target, Outcome: "not_approver"})
-		b.tellEphemeral(ctx, log, admin, notApproverMessage())
+		b.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target, Outcome: "not_approver"},
+			admin, notApproverMessage())
 		return
 	}
 	user, listed := b.users[target]
@@ -197,11 +189,8 @@ func (b *Bot) handleOther(ctx context.Context, log *slog.Logger, env envelope, r
 		}
 	}
 	if reason != "" {
-		log.Info("request refused", slog.String(keyOutcome, reason))
-		b.metrics.Reset(outcomeRefused)
-		b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionRefused, Actor: admin,
-			Target: target, IAMUser: user.IAMUser, Outcome: reason})
-		b.tellEphemeral(ctx, log, admin, targetRefusedMessage(target))
+		b.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target, IAMUser: user.IAMUser,
+			Outcome: reason}, admin, targetRefusedMessage(target))
 		return
 	}
 	now := b.now()
@@ -265,16 +254,27 @@ func (b *Bot) create(ctx context.Context, log *slog.Logger, req request.Request)
 // refuse tells the person, in the same words whatever the reason, that the
 // bot will not reset a password for them.
 func (b *Bot) refuse(ctx context.Context, log *slog.Logger, requestID, userID, reason, iamUser string) {
-	log.Info("request refused", slog.String(keyOutcome, reason))
-	b.metrics.Reset(outcomeRefused)
-	b.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionRefused, Actor: userID,
-		Target: userID, IAMUser: iamUser, Outcome: reason})
 	msg := refusedMessage()
 	if reason == refusedProtected {
 		msg = protectedMessage()
 	}
+	tell := userID
 	if reason == refusedBadID {
-		return // nobody to answer
+		tell = "" // nobody to answer
 	}
-	b.tellEphemeral(ctx, log, userID, msg)
+	b.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: userID, Target: userID, IAMUser: iamUser,
+		Outcome: reason}, tell, msg)
+}
+
+// decline ends a request before anything changed: one log line, the
+// metric, the audit row, and the words for whoever asked (tell; "" for
+// nobody).
+func (b *Bot) decline(ctx context.Context, log *slog.Logger, e request.AuditEvent, tell string, m message) {
+	log.Info("request refused", slog.String(keyOutcome, e.Outcome))
+	b.metrics.Reset(e.Outcome)
+	e.Action = request.ActionRefused
+	b.audit(ctx, log, e)
+	if tell != "" {
+		b.tellEphemeral(ctx, log, tell, m)
+	}
 }

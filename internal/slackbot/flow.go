@@ -17,7 +17,6 @@ import (
 // How requests end, for metrics, logs, the audit trail and failureMessage.
 const (
 	outcomeDelivered       = "delivered"
-	outcomeRefused         = "refused"
 	outcomeCooldown        = "cooldown"
 	outcomeActive          = "already_active"
 	outcomeNoLoginProfile  = "no_login_profile"

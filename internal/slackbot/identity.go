@@ -53,10 +53,9 @@ func (b *Bot) checkPerson(ctx context.Context, teamID, enterpriseID, userID stri
 	return ""
 }
 
-// isProtected reports whether the IAM user is one the bot must never touch,
-// by name (case-insensitively, as IAM compares names) or by path prefix.
-// The path is known only for names; paths are matched by the caller that
-// knows the user's path.
+// isProtected reports whether the IAM user is one the bot must never touch
+// by name (case-insensitively, as IAM compares names). Protected paths need
+// the user's path from IAM: see isProtectedPath.
 func (b *Bot) isProtected(iamUser string) bool {
 	for _, p := range b.cfg.Reset.Protected {
 		if !strings.HasPrefix(p, "/") && strings.EqualFold(p, iamUser) {
