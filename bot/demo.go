@@ -146,9 +146,10 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintln(stdout, "   Slack → bot   block_actions: Approve, clicked by <@"+demoAdmin+">; acked at once")
-	if err := p.waitFor(ctx, func(m fakeslack.Message) bool {
-		return m.Channel == slack.DMChannel(demoBob) && strings.Contains(m.Text, "If this wasn't you")
-	}); err != nil {
+	offerOf := func(m fakeslack.Message) bool {
+		return m.Channel == slack.DMChannel(demoBob) && strings.Contains(string(m.Blocks), "aws_reset_reveal")
+	}
+	if err := p.waitFor(ctx, offerOf); err != nil {
 		return err
 	}
 	if err := p.waitFor(ctx, func(m fakeslack.Message) bool { return m.Channel == demoAdmCh && m.Updates > 0 }); err != nil {
@@ -158,6 +159,31 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if m, ok := slack.Message(demoAdmCh, approval.TS); ok {
 		fmt.Fprintf(stdout, "   approvers' channel now reads: %s\n", oneLine(m.Text))
 	}
+
+	p.step("4. bob presses \"Show my new password\" (the reset waits for him, so he is surely looking)")
+	offer, _ := slack.WaitMessage(ctx, offerOf)
+	value, err = buttonValue(offer.Blocks, "aws_reset_reveal")
+	if err != nil {
+		return err
+	}
+	id, err = slack.BlockAction(ctx, fakeslack.BlockAction{UserID: demoBob, ChannelID: offer.Channel, MessageTS: offer.TS,
+		ActionID: "aws_reset_reveal", Value: value})
+	if err != nil {
+		return err
+	}
+	if _, err := slack.WaitAck(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "   Slack → bot   block_actions: Show my new password, clicked by <@"+demoBob+">; acked at once")
+	if err := p.waitFor(ctx, func(m fakeslack.Message) bool {
+		return m.Channel == slack.DMChannel(demoBob) && strings.Contains(m.Text, "If this wasn't you")
+	}); err != nil {
+		return err
+	}
+	if err := p.waitFor(ctx, func(m fakeslack.Message) bool { return m.Channel == offer.Channel && m.TS == offer.TS && m.Updates > 0 }); err != nil {
+		return err
+	}
+	p.show()
 
 	stopBot()
 	if err := <-botDone; err != nil {

@@ -18,7 +18,7 @@ type State string
 // Approved; one that does starts in Pending.
 const (
 	Pending   State = "pending"   // waiting for an approver
-	Approved  State = "approved"  // may be reset; the reset has not started
+	Approved  State = "approved"  // may be reset; after an approval, waits for its owner to ask for the password
 	Resetting State = "resetting" // IAM may hold a new password the owner has not seen
 	Delivered State = "delivered" // the owner got the password (terminal)
 	Failed    State = "failed"    // the reset or the delivery failed; no password is out (terminal)
@@ -29,7 +29,7 @@ const (
 // moves lists, for each state, the states it may move to.
 var moves = map[State][]State{
 	Pending:   {Approved, Denied, Expired, Failed},
-	Approved:  {Resetting, Failed},
+	Approved:  {Resetting, Failed, Expired}, // Expired: the owner never asked for the password
 	Resetting: {Resetting, Delivered, Failed}, // Resetting→Resetting: resumed after a crash
 }
 
@@ -67,7 +67,7 @@ type Request struct {
 	Outcome   string // short machine word for how it ended (e.g. "no_login_profile")
 	CreatedAt time.Time
 	UpdatedAt time.Time
-	ExpiresAt time.Time // for Pending: when it expires
+	ExpiresAt time.Time // Pending: when undecided expires; Approved by an approver: when the unclaimed offer expires
 }
 
 // NewID returns a fresh public request ID such as "R7KQ2M4XPT9".

@@ -16,6 +16,7 @@ func TestCanMove(t *testing.T) {
 		{Approved, Resetting, true},
 		{Approved, Failed, true},
 		{Approved, Pending, false},
+		{Approved, Expired, true},
 		{Resetting, Delivered, true},
 		{Resetting, Failed, true},
 		{Resetting, Resetting, true}, // resumed after a crash

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -19,6 +20,8 @@ const (
 	blockDecision = "aws_reset_decision"
 	actionApprove = "aws_reset_approve"
 	actionDeny    = "aws_reset_deny"
+	blockReveal   = "aws_reset_reveal"
+	actionReveal  = "aws_reset_reveal"
 )
 
 // approvalMessage is what approvers see while a request waits.
@@ -95,6 +98,10 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		return
 	}
 	log = log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+	if c.action == actionReveal {
+		b.handleReveal(ctx, log, cb, c, req)
+		return
+	}
 	// The message timestamp is recorded just after posting; a click in
 	// that instant is checked by channel alone.
 	if c.channelID != b.cfg.Approval.Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS {
@@ -131,6 +138,9 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	now := b.now()
 	decided, err := b.store.Move(ctx, req.ID, []request.State{request.Pending}, to, now, func(r *request.Request) {
 		r.DecidedBy, r.DecidedAt = clicker, now
+		if to == request.Approved {
+			r.ExpiresAt = now.Add(b.cfg.Approval.Timeout.D()) // for the owner to ask for the password
+		}
 	})
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("click after the decision; nothing changed", slog.String("state", string(decided.State)))
@@ -157,7 +167,66 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		b.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, code(req.IAMUser), mention(req.SlackUser), mention(clicker)))
 		return
 	}
-	b.runReset(ctx, decided, request.Approved)
+	b.offerPassword(ctx, log, decided)
+}
+
+// offerPassword tells the owner an approver said yes, with a button that
+// resets and shows the password. Ephemeral messages reach only people
+// active in Slack at that moment, and an approval may come while the owner
+// is away: so the reset waits for the owner's click, when they are surely
+// looking, and the password is made only then.
+func (b *Bot) offerPassword(ctx context.Context, log *slog.Logger, req request.Request) {
+	m := passwordOfferMessage(req)
+	dm, err := b.openDM(ctx, req.SlackUser)
+	if err == nil {
+		_, _, err = b.api.PostMessageContext(ctx, dm, slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...))
+	}
+	if err != nil {
+		log.Error("could not offer the password to its owner; nothing reset", slog.Any(keyError, err))
+		b.fail(ctx, log, req, request.Approved, outcomeSlackFailed)
+		return
+	}
+	log.Info("approved; waiting for the owner to ask for the password")
+}
+
+// handleReveal is the owner's click on "Show my new password".
+func (b *Bot) handleReveal(ctx context.Context, log *slog.Logger, cb slack.InteractionCallback, c click, req request.Request) {
+	if c.userID != req.SlackUser {
+		log.Warn("reveal refused: not the owner")
+		b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionRefused, Actor: c.userID,
+			Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: "not_owner"})
+		b.replyToClick(ctx, log, cb, plain("This button is for someone else. Nothing was changed."))
+		return
+	}
+	if reason := b.checkPerson(ctx, c.teamID, c.enterpriseID, c.userID); reason != "" {
+		log.Warn("reveal refused", slog.String(keyOutcome, reason))
+		b.replyToClick(ctx, log, cb, refusedMessage())
+		return
+	}
+	if dm, err := b.openDM(ctx, req.SlackUser); err != nil || dm != c.channelID {
+		log.Warn("reveal refused: not clicked in the owner's DM with the bot")
+		b.replyToClick(ctx, log, cb, plain("This message is out of date. Nothing was changed."))
+		return
+	}
+	if req.State != request.Approved || !req.ExpiresAt.IsZero() && !b.now().Before(req.ExpiresAt) {
+		b.replyToClick(ctx, log, cb, plain(fmt.Sprintf("This request is already %s. Run the command again if you need a new password.",
+			stateWord(req, b.now()))))
+		return
+	}
+	b.runReset(ctx, req, request.Approved)
+	m := passwordClaimedMessage(req, b.now())
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, c.channelID, c.messageTS,
+		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err != nil {
+		log.Warn("could not update the offer message", slog.Any(keyError, err))
+	}
+}
+
+// stateWord says how a request that can no longer be claimed stands.
+func stateWord(req request.Request, now time.Time) string {
+	if req.State == request.Approved && !req.ExpiresAt.IsZero() && !now.Before(req.ExpiresAt) {
+		return string(request.Expired)
+	}
+	return string(req.State)
 }
 
 func (b *Bot) updateApprovalMessage(ctx context.Context, log *slog.Logger, req request.Request) {
@@ -171,8 +240,10 @@ func (b *Bot) updateApprovalMessage(ctx context.Context, log *slog.Logger, req r
 	}
 }
 
-// sweepExpired expires pending requests nobody decided on in time.
+// sweepExpired expires pending requests nobody decided on in time, and
+// approved ones whose owner never asked for the password.
 func (b *Bot) sweepExpired(ctx context.Context) {
+	b.sweepUnclaimed(ctx)
 	reqs, err := b.store.ExpiredPending(ctx, b.now())
 	if err != nil {
 		b.log.Error("could not list expired requests", slog.Any(keyError, err))
@@ -225,7 +296,10 @@ func parseClick(cb slack.InteractionCallback, self identity) (click, error) {
 		return click{}, errors.New("not exactly one action")
 	}
 	a := cb.ActionCallback.BlockActions[0]
-	if a.BlockID != blockDecision || (a.ActionID != actionApprove && a.ActionID != actionDeny) {
+	switch {
+	case a.BlockID == blockDecision && (a.ActionID == actionApprove || a.ActionID == actionDeny):
+	case a.BlockID == blockReveal && a.ActionID == actionReveal:
+	default:
 		return click{}, errors.New("an action the bot never sent")
 	}
 	if !request.ValidToken(a.Value) {
@@ -243,4 +317,33 @@ func parseClick(cb slack.InteractionCallback, self identity) (click, error) {
 	}
 	return click{action: a.ActionID, token: a.Value, userID: cb.User.ID, teamID: cb.Team.ID, enterpriseID: enterprise,
 		channelID: cb.Channel.ID, messageTS: cb.Container.MessageTs}, nil
+}
+
+// sweepUnclaimed expires approvals whose owner did not ask for the
+// password in time.
+func (b *Bot) sweepUnclaimed(ctx context.Context) {
+	approved, err := b.store.RequestsInState(ctx, request.Approved)
+	if err != nil {
+		b.log.Error("could not list approved requests", slog.Any(keyError, err))
+		return
+	}
+	now := b.now()
+	for _, req := range approved {
+		if req.DecidedBy == "" || req.ExpiresAt.IsZero() || now.Before(req.ExpiresAt) {
+			continue
+		}
+		log := b.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+		if _, err := b.store.Move(ctx, req.ID, []request.State{request.Approved}, request.Expired, now,
+			func(r *request.Request) { r.Outcome = "unclaimed" }); err != nil {
+			if !errors.Is(err, store.ErrConflict) {
+				log.Error("could not expire the approved request", slog.Any(keyError, err))
+			}
+			continue
+		}
+		log.Info("approved request expired: the owner never asked for the password")
+		b.metrics.Reset("unclaimed")
+		b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionExpired, Target: req.SlackUser,
+			IAMUser: req.IAMUser, Outcome: "unclaimed"})
+		b.tellDM(ctx, log, req.SlackUser, unclaimedMessage(req.ID))
+	}
 }

@@ -16,7 +16,28 @@ import (
 const (
 	approveID = "aws_reset_approve"
 	denyID    = "aws_reset_deny"
+	revealID  = "aws_reset_reveal"
 )
+
+// waitOffer waits for the DM that offers user the password after an
+// approval.
+func (h *harness) waitOffer(user string) fakeslack.Message {
+	h.t.Helper()
+	dm := h.slack.DMChannel(user)
+	m, err := h.slack.WaitMessage(h.ctx(), func(m fakeslack.Message) bool {
+		return m.Channel == dm && strings.Contains(string(m.Blocks), revealID)
+	})
+	if err != nil {
+		h.t.Fatalf("no password offer to %s: %s", user, h.dump())
+	}
+	return m
+}
+
+// reveal presses "Show my new password" as user.
+func (h *harness) reveal(user string) {
+	h.t.Helper()
+	h.click(user, h.waitOffer(user), revealID)
+}
 
 // waitApprovalMessage waits for the approval request in the approvers'
 // channel that names the IAM user.
@@ -109,9 +130,31 @@ func TestApprovalApproved(t *testing.T) {
 	}
 
 	h.click(admin, m, approveID)
+	offer := h.waitOffer(alice)
+	if !strings.Contains(offer.Text, "<@"+admin+"> approved") {
+		t.Errorf("offer = %q; want it to name the approver", offer.Text)
+	}
+	// Nothing is reset until alice asks: she may not be looking at Slack,
+	// and an ephemeral message reaches only people who are.
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+		t.Fatalf("UpdateLoginProfile calls = %d before alice asked", n)
+	}
+	h.click(alice, offer, revealID)
 	got := passwordOf(t, h.waitEphemeral(alice, "IAM user `alice`"))
 	if p, _ := h.iam.LoginProfile("alice"); p.Password != got || !p.PasswordResetRequired {
 		t.Error("delivered password is not IAM's, or reset is not required")
+	}
+	if o, err := h.slack.WaitMessage(h.ctx(), func(m fakeslack.Message) bool {
+		return m.Channel == offer.Channel && m.TS == offer.TS && m.Updates > 0
+	}); err != nil || strings.Contains(string(o.Blocks), revealID) {
+		t.Errorf("the offer still has its button after use (%v)", err)
+	}
+	// A second press changes nothing.
+	h.clickAction(fakeslack.BlockAction{UserID: alice, ChannelID: offer.Channel, MessageTS: offer.TS, ActionID: revealID,
+		BlockID: "aws_reset_reveal", Value: buttonValue(t, offer, revealID)})
+	h.waitEphemeral(alice, "already delivered")
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 1 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 1", n)
 	}
 	updated, _ := h.slack.Message(m.Channel, m.TS)
 	if updated.Updates != 1 || !strings.Contains(string(updated.Blocks), "Approved by <@"+admin+">") ||
@@ -174,6 +217,7 @@ func TestApprovalClicksThatDoNotCount(t *testing.T) {
 		t.Fatalf("UpdateLoginProfile calls = %d; want 0", n)
 	}
 	h.click(admin2, m, approveID)
+	h.reveal(admin)
 	h.waitEphemeral(admin, "IAM user `adminuser`")
 }
 
@@ -257,6 +301,12 @@ func TestApprovalSurvivesRestart(t *testing.T) {
 	}
 	h.start() // a new bot on the same store file
 	h.click(admin, m, approveID)
+	offer := h.waitOffer(alice)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.start() // and again: the offer survives too
+	h.click(alice, offer, revealID)
 	got := passwordOf(t, h.waitEphemeral(alice, "IAM user `alice`"))
 	if p, _ := h.iam.LoginProfile("alice"); p.Password != got {
 		t.Error("delivered password is not IAM's")
@@ -295,7 +345,15 @@ func TestAdminInitiated(t *testing.T) {
 	h := newHarness(t, withApproval())
 	h.start()
 	h.command(admin, "<@"+alice+"|alice>")
-	h.waitEphemeral(admin, "resetting the console password of IAM user `alice`")
+	h.waitEphemeral(admin, "a button to reset the console password of IAM user `alice`")
+	offer := h.waitOffer(alice)
+	if !strings.Contains(offer.Text, "<@"+admin+"> started a reset") {
+		t.Errorf("offer = %q; want it to name the approver who started it", offer.Text)
+	}
+	// Only alice can press her button.
+	h.click(admin, offer, revealID)
+	h.waitEphemeral(admin, "This button is for someone else")
+	h.click(alice, offer, revealID)
 	msg := h.waitEphemeral(alice, "IAM user `alice`")
 	got := passwordOf(t, msg)
 	if p, _ := h.iam.LoginProfile("alice"); p.Password != got {
@@ -341,5 +399,45 @@ func TestApprovalOverridesAndActiveRequest(t *testing.T) {
 	}
 	if count != 1 {
 		t.Errorf("approval messages = %d; want 1", count)
+	}
+}
+
+func TestApprovedOfferExpires(t *testing.T) {
+	h := newHarness(t, withApproval())
+	h.start()
+	h.command(alice, "")
+	h.click(admin, h.waitApprovalMessage("alice"), approveID)
+	offer := h.waitOffer(alice)
+	h.clock.Advance(31 * time.Minute) // past approval.timeout
+	h.waitDM(alice, "expired before you asked for the password")
+	h.click(alice, offer, revealID)
+	h.waitEphemeral(alice, "already expired")
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 0", n)
+	}
+}
+
+func TestResumeInterruptedApproved(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	// A self-service request recorded as approved, and the run stopped
+	// before the reset began.
+	now := time.Now()
+	req := request.Request{ID: request.NewID(), Token: request.NewToken(), TeamID: fakeslack.TeamID,
+		SlackUser: alice, IAMUser: "alice", RequestedBy: alice, State: request.Approved, CreatedAt: now, UpdatedAt: now}
+	if _, err := h.store.CreateRequest(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.waitDM(alice, "The bot restarted before it could reset your password")
+	h.waitAudit(request.ActionFailed)
+	if s := h.requestState(req.ID); s != request.Failed {
+		t.Errorf("state = %s; want failed", s)
+	}
+	if n := len(h.iam.Calls("UpdateLoginProfile")); n != 0 {
+		t.Errorf("UpdateLoginProfile calls = %d; want 0", n)
 	}
 }

@@ -112,7 +112,7 @@ func New(opts Options) (*Bot, error) {
 		opts.Now = time.Now
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
+		opts.HTTPClient = newHTTPClient(opts.Config.Reset.Concurrency)
 	}
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 30 * time.Second

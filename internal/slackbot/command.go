@@ -153,8 +153,9 @@ func (b *Bot) handleCommand(ctx context.Context, env envelope, requestID string,
 	b.runReset(ctx, req, request.Approved)
 }
 
-// handleOther is "/aws-reset @someone": an approver resets a listed
-// person's password. The password goes to that person, never the approver.
+// handleOther is "/aws-reset @someone": an approver starts a reset of a
+// listed person's password. The person gets a button; the password goes to
+// them alone, never the approver.
 func (b *Bot) handleOther(ctx context.Context, log *slog.Logger, env envelope, requestID, admin, target string) {
 	log = log.With(slog.String("target", target))
 	ok, err := b.isApprover(ctx, admin)
@@ -197,7 +198,7 @@ func (b *Bot) handleOther(ctx context.Context, log *slog.Logger, env envelope, r
 	req, ok := b.create(ctx, log.With(slog.String(keyIAMUser, user.IAMUser)), request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: env.ID, TeamID: b.self.TeamID,
 		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved,
-		DecidedBy: admin, DecidedAt: now,
+		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(b.cfg.Approval.Timeout.D()),
 	})
 	if !ok {
 		return
@@ -205,7 +206,9 @@ func (b *Bot) handleOther(ctx context.Context, log *slog.Logger, env envelope, r
 	b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionApproved, Actor: admin,
 		Target: target, IAMUser: user.IAMUser, Outcome: "admin_initiated"})
 	b.tellEphemeral(ctx, log, admin, adminStartedMessage(target, user.IAMUser, req.ID))
-	b.runReset(ctx, req, request.Approved)
+	// The person may not be looking at Slack: they get a button, and the
+	// reset happens when they press it.
+	b.offerPassword(ctx, log, req)
 }
 
 // needsApproval applies the per-person override to the global setting.

@@ -26,6 +26,7 @@ const (
 	outcomeDeliveryFailed  = "delivery_failed"
 	outcomeSlackFailed     = "slack_unreachable"
 	outcomeDryRun          = "dry_run"
+	outcomeInterrupted     = "interrupted"
 	outcomeNoMFA           = "no_mfa"
 	outcomeNoUser          = "no_iam_user"
 	outcomeUnusedScrambled = "unused_password_overwritten"
@@ -184,20 +185,33 @@ func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 }
 
-// resume finishes what a previous run left: requests approved but not
-// started, and requests caught between the IAM call and the delivery,
-// which get a fresh password.
+// resume finishes what a previous run left. A request caught resetting
+// gets a fresh password, so nobody is left with one nobody saw. An approved
+// request whose owner has a button to press keeps waiting for the click; one
+// that was about to be reset when the run stopped is ended, and its owner
+// told, because they may no longer be looking at Slack.
 func (b *Bot) resume(ctx context.Context) {
-	for _, state := range []request.State{request.Resetting, request.Approved} {
-		reqs, err := b.store.RequestsInState(ctx, state)
-		if err != nil {
-			b.log.Error("could not list requests to resume", slog.String("state", string(state)), slog.Any(keyError, err))
-			continue
+	reqs, err := b.store.RequestsInState(ctx, request.Resetting)
+	if err != nil {
+		b.log.Error("could not list requests to resume", slog.Any(keyError, err))
+	}
+	for _, req := range reqs {
+		b.log.Info("resuming a request left resetting by the previous run", slog.String(keyRequest, req.ID))
+		b.goWork(ctx, func(ctx context.Context) { b.runReset(ctx, req, request.Resetting) })
+	}
+	approved, err := b.store.RequestsInState(ctx, request.Approved)
+	if err != nil {
+		b.log.Error("could not list approved requests", slog.Any(keyError, err))
+	}
+	for _, req := range approved {
+		if req.DecidedBy != "" {
+			continue // offered to its owner; the button still works
 		}
-		for _, req := range reqs {
-			b.log.Info("resuming a request left by the previous run", slog.String(keyRequest, req.ID), slog.String("state", string(state)))
-			b.goWork(ctx, func(ctx context.Context) { b.runReset(ctx, req, state) })
-		}
+		log := b.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser))
+		b.goWork(ctx, func(ctx context.Context) {
+			b.fail(ctx, log, req, request.Approved, outcomeInterrupted)
+			b.tellDM(ctx, log, req.SlackUser, failureMessage(outcomeInterrupted, req.ID))
+		})
 	}
 }
 

@@ -40,6 +40,7 @@ func TestMFAGate(t *testing.T) {
 			t.Errorf("approval message does not warn about MFA: %s", m.Blocks)
 		}
 		h.click(admin, m, approveID)
+		h.reveal(alice)
 		h.waitEphemeral(alice, "IAM user `alice`")
 	})
 	t.Run("off", func(t *testing.T) {
@@ -409,6 +410,7 @@ func TestApprovalSlackFaults(t *testing.T) {
 	h.slack.FailNext("usergroups.users.list", 1, fakeslack.Fault{Status: 503})
 	h.slack.FailNext("chat.update", 1, fakeslack.Fault{Status: 429, RetryAfter: time.Second})
 	h.click(admin2, m, approveID) // admin2 is an approver through the user group
+	h.reveal(alice)
 	h.waitEphemeral(alice, "IAM user `alice`")
 	updated, err := h.slack.WaitMessage(h.ctx(), func(x fakeslack.Message) bool {
 		return x.Channel == m.Channel && x.TS == m.TS && x.Updates == 1

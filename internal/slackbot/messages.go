@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 )
 
 // All the words a person sees live in this file, so they read as one voice
@@ -131,7 +132,7 @@ func dryRunMessage(iamUser, id string) message {
 }
 
 func adminStartedMessage(target, iamUser, id string) message {
-	return plain(fmt.Sprintf("OK: resetting the console password of IAM user %s for %s. The password goes to them alone (request %s).", code(iamUser), mention(target), id))
+	return plain(fmt.Sprintf("OK: I've sent %s a button to reset the console password of IAM user %s. The password goes to them alone, when they ask for it (request %s).", mention(target), code(iamUser), id))
 }
 
 // failureMessage is the one mapping from an outcome to what the person
@@ -150,6 +151,8 @@ func failureMessage(outcome, id string) message {
 		s = "AWS rejected the new password under the account's password policy. Please contact your AWS administrators."
 	case outcomeDeliveryFailed:
 		s = "I reset your password but could not show it to you, so nobody knows it. Please run the command again."
+	case outcomeInterrupted:
+		s = "The bot restarted before it could reset your password, so nothing was changed. Please run the command again."
 	case outcomeTimeout:
 		s = "AWS did not answer in time. Your password may be unchanged; please try again in a few minutes."
 	default:
@@ -168,4 +171,29 @@ func unusedScrambledMessage(iamUser, requestID string, after time.Duration) mess
 	return plain(fmt.Sprintf("The temporary password for IAM user %s (request %s) was not used to sign in within %s, "+
 		"so I replaced it with a random one nobody knows. Nothing else changed. Run the command again when you're ready to sign in.",
 		code(iamUser), requestID, after))
+}
+
+// passwordOfferMessage tells the owner an approver said yes, with the
+// button that resets and shows the password.
+func passwordOfferMessage(req request.Request) message {
+	text := fmt.Sprintf("%s approved resetting the AWS console password of IAM user %s (request %s).",
+		mention(req.DecidedBy), code(req.IAMUser), req.ID)
+	if req.RequestedBy != req.SlackUser {
+		text = fmt.Sprintf("%s started a reset of the AWS console password of IAM user %s for you (request %s).",
+			mention(req.RequestedBy), code(req.IAMUser), req.ID)
+	}
+	body := text + fmt.Sprintf("\nWhen you're ready to sign in, press the button: I'll reset the password then and show the new one to you alone. "+
+		"The offer expires %s. If you didn't ask for this, tell your security team.", when(req.ExpiresAt))
+	button := slack.NewButtonBlockElement(actionReveal, req.Token, slack.NewTextBlockObject(slack.PlainTextType, "Show my new password", false, false))
+	button.Style = slack.StylePrimary
+	return message{text: text, blocks: []slack.Block{section(body), slack.NewActionBlock(blockReveal, button)}}
+}
+
+// passwordClaimedMessage replaces the offer once used.
+func passwordClaimedMessage(req request.Request, at time.Time) message {
+	return plain(fmt.Sprintf("Request %s for IAM user %s: you asked for the password %s. See below.", req.ID, code(req.IAMUser), when(at)))
+}
+
+func unclaimedMessage(id string) message {
+	return plain(fmt.Sprintf("The approved password reset (request %s) expired before you asked for the password. Nothing was changed; run the command again if you still need it.", id))
 }
