@@ -39,6 +39,7 @@ commands:
   audit    print the audit trail
   manifest print the Slack app manifest for the configuration
   policy   print the least-privilege IAM policy for the bot's identity
+  remind   send the password expiry reminders due now (--dry-run: only show them)
   version  print the version
 `
 
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return manifestCommand(ctx, args, stdout, stderr)
 	case "policy":
 		return policyCommand(ctx, args, stdout, stderr)
+	case "remind":
+		return remindCommand(ctx, args, stdout, stderr, getenv)
 	case "demo":
 		return demoCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-version":

@@ -138,6 +138,14 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 		defer stopHTTP()
 	}
 
+	if cfg.Reminders.Enabled {
+		stopReminders, err := startReminders(ctx, reminderOptions(cfg, secrets, iamClient, st, consoleURL, resetOpts.Wait, logger, m))
+		if err != nil {
+			return err
+		}
+		defer stopReminders()
+	}
+
 	logger.Info("aws-reset-bot starting", slog.String("version", Version), slog.Int("listed_users", len(cfg.Users)),
 		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", cfg.Store.Path),
 		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", consoleURL))
