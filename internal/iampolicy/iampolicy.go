@@ -55,11 +55,28 @@ type Action struct {
 // has no alias) but needs no permission: IAM policies cannot deny it.
 var actions = []Action{
 	{"iam:UpdateLoginProfile", ListedUsers, "set the new temporary password; overwrite an unused one"},
-	{"iam:GetLoginProfile", ListedUsers, "dry run: check the user has a console password"},
+	{"iam:GetLoginProfile", ListedUsers, "dry run: check the user has a console password; reminders: when it was set, if the credential report can't be had"},
 	{"iam:GetUser", ListedUsers, "read the user's path (protected paths) and last sign-in"},
 	{"iam:ListMFADevices", ListedUsers, "the MFA gate: does the user have an MFA device?"},
 	{"iam:GetAccountPasswordPolicy", AccountWide, "generate passwords the account's policy accepts"},
 	{"iam:ListAccountAliases", AccountWide, "build the sign-in URL when aws.console_url is empty"},
+	{"iam:GenerateCredentialReport", AccountWide, "reminders: have IAM generate the credential report"},
+	{"iam:GetCredentialReport", AccountWide, "reminders: read when each password expires (password_next_rotation)"},
+}
+
+// onlyWhen holds the actions of the table that only some configurations
+// call, with the test; the others are always needed.
+var onlyWhen = map[string]func(config.Config) bool{
+	"iam:GenerateCredentialReport": remindersOn,
+	"iam:GetCredentialReport":      remindersOn,
+}
+
+func remindersOn(cfg config.Config) bool { return cfg.Reminders.Enabled }
+
+// NeededFor reports whether a bot running with cfg calls the action.
+func (a Action) NeededFor(cfg config.Config) bool {
+	when := onlyWhen[a.Name]
+	return when == nil || when(cfg)
 }
 
 // Actions returns the IAM actions the bot calls, sorted by name.
@@ -117,8 +134,9 @@ type Statement struct {
 // default path "/" only: a user under a path has the ARN user/PATH/NAME,
 // and needs that ARN added by hand. Listed users that reset.protected names
 // are left out, since the bot never touches them. A statement left with
-// no resource is dropped. Statements, actions and resources are sorted, so
-// the same config always gives the same policy.
+// no resource is dropped. Actions only some configurations call (see
+// [Action.NeededFor]) are in only when cfg calls them. Statements, actions
+// and resources are sorted, so the same config always gives the same policy.
 func Build(cfg config.Config, account, part string) Document {
 	if account == "" {
 		account = AccountPlaceholder
@@ -132,7 +150,9 @@ func Build(cfg config.Config, account, part string) Document {
 	}
 	byKind := map[ResourceKind][]string{}
 	for _, a := range actions {
-		byKind[a.Resource] = append(byKind[a.Resource], a.Name)
+		if a.NeededFor(cfg) {
+			byKind[a.Resource] = append(byKind[a.Resource], a.Name)
+		}
 	}
 	doc := Document{Version: "2012-10-17"}
 	for _, kind := range slices.Sorted(maps.Keys(byKind)) {

@@ -214,8 +214,14 @@ func (r *Reminder) fromReport(content []byte) (expiries, error) {
 
 // fromLoginProfiles asks for each listed user's login profile: its
 // creation date is when the password was set.
+//
+// A user the bot may not read is skipped, not fatal: the least-privilege
+// policy (`bot policy`) leaves protected users out, and they should not
+// stop everyone else's reminders. Only when every user is refused is the
+// run a failure, since then the permission itself is missing.
 func (r *Reminder) fromLoginProfiles(ctx context.Context, maxAge int) (expiries, error) {
 	exp := expiries{source: SourceLoginProfiles, byUser: map[string]expiry{}}
+	var denied []error
 	for _, u := range r.users {
 		var out *iam.GetLoginProfileOutput
 		err := r.call(ctx, func(ctx context.Context) (err error) {
@@ -226,6 +232,11 @@ func (r *Reminder) fromLoginProfiles(ctx context.Context, maxAge int) (expiries,
 		switch {
 		case errors.As(err, &none):
 			continue // no console password (or no such user): nothing expires
+		case isAccessDenied(err):
+			denied = append(denied, fmt.Errorf("get login profile of %q: %w", u.IAMUser, err))
+			r.log.Warn("not allowed to read a login profile: no reminder for this user",
+				slog.String(keyIAMUser, u.IAMUser), slog.Any(keyError, err))
+			continue
 		case err != nil:
 			return expiries{}, fmt.Errorf("get login profile of %q: %w", u.IAMUser, err)
 		case out.LoginProfile == nil || out.LoginProfile.CreateDate == nil:
@@ -236,7 +247,17 @@ func (r *Reminder) fromLoginProfiles(ctx context.Context, maxAge int) (expiries,
 			protected: r.isProtected(u.IAMUser, ""),
 		}
 	}
+	if len(denied) > 0 && len(denied) == len(r.users) {
+		return expiries{}, errors.Join(denied...)
+	}
 	return exp, nil
+}
+
+// isAccessDenied reports whether IAM refused the call for lack of
+// permission. IAM does not model AccessDenied, so it is known by its code.
+func isAccessDenied(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "AccessDeniedException")
 }
 
 // call makes one IAM call within aws.call_timeout, after the rate limit.

@@ -148,7 +148,8 @@ func newHarness(t *testing.T, start time.Time, aliceTZ, bobTZ string) *harness {
 	h := &harness{t: t, clock: newClock(start), logs: &syncBuffer{}}
 	h.slack = fakeslack.New(fakeslack.Options{Now: h.clock.Now})
 	t.Cleanup(h.slack.Close)
-	h.iam = fakeaws.New(fakeaws.Options{Now: h.clock.Now, AccountAlias: "example-co"})
+	// Every action is allowed until a test says otherwise (SetAllowed).
+	h.iam = fakeaws.New(fakeaws.Options{Now: h.clock.Now, AccountAlias: "example-co", EnforceAllowed: true})
 	t.Cleanup(h.iam.Close)
 	h.slack.AddUser(fakeslack.User{ID: alice, Name: "alice", TZ: aliceTZ})
 	h.slack.AddUser(fakeslack.User{ID: bob, Name: "bob", TZ: bobTZ})

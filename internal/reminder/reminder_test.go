@@ -241,9 +241,14 @@ func TestFallbackToLoginProfiles(t *testing.T) {
 			s.FailNext("GetAccountPasswordPolicy", 1, "AccessDenied")
 			s.FailNext("GenerateCredentialReport", 1, "AccessDenied")
 		}, true},
-		{"login profile denied too", func(s *fakeaws.Server) {
+		{"one login profile denied: the others still reminded", func(s *fakeaws.Server) {
 			s.FailNext("GenerateCredentialReport", 1, "AccessDenied")
-			s.FailNext("GetLoginProfile", 1, "AccessDenied")
+			s.SetAllowed([]fakeaws.Rule{{Action: "*"},
+				{Deny: true, Action: "iam:GetLoginProfile", Resource: "arn:aws:iam::" + fakeaws.AccountID + ":user/bob"}})
+		}, false},
+		{"every login profile denied", func(s *fakeaws.Server) {
+			s.FailNext("GenerateCredentialReport", 1, "AccessDenied")
+			s.FailNext("GetLoginProfile", 2, "AccessDenied")
 		}, true},
 	}
 	for _, tt := range tests {
