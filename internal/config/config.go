@@ -154,7 +154,7 @@ func Default() Config {
 		AWS:   AWS{CallTimeout: Duration(30 * time.Second)},
 		Reset: Reset{
 			PasswordLength: 20,
-			Concurrency:    8,
+			Concurrency:    32,
 			Deadline:       Duration(2 * time.Minute),
 			Cooldown:       Duration(10 * time.Minute),
 			RequireMFA:     true,

@@ -32,6 +32,9 @@ func NewIAMClient(cfg aws.Config, ro RetryOptions, apiOptions ...func(*middlewar
 	if ro.MaxDelay == 0 {
 		ro.MaxDelay = 5 * time.Second
 	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = pooledHTTPClient()
+	}
 	return iam.NewFromConfig(cfg, func(o *iam.Options) {
 		o.APIOptions = append(o.APIOptions, apiOptions...)
 		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {

@@ -57,7 +57,7 @@ type Options struct {
 	ConsoleURL string // where people sign in
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics // may be nil
-	HTTPClient *http.Client     // for the Slack Web API; default http.DefaultClient
+	HTTPClient *http.Client     // for the Slack Web API; default newHTTPClient
 	Now        func() time.Time // default time.Now
 
 	// ShutdownTimeout bounds how long Run waits for work in flight after
@@ -92,6 +92,7 @@ type Bot struct {
 
 	sem  chan struct{}  // bounds the requests worked on at once
 	work sync.WaitGroup // requests in flight
+	held *holdback      // work waiting for the acks to go out; Run loop only
 
 	dmMu sync.Mutex
 	dms  map[string]string // DM channel ID by user ID; DM IDs never change
@@ -203,6 +204,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	sweep := time.NewTicker(b.opts.SweepInterval)
 	defer sweep.Stop()
+	b.held = newHoldback(holdQuiet, holdMost)
 
 	var runErr error
 loop:
@@ -222,8 +224,11 @@ loop:
 			}
 		case evt := <-b.socket.Events:
 			b.handleEvent(workCtx, evt)
+		case <-b.held.due():
+			b.releaseHeld()
 		}
 	}
+	b.releaseHeld() // acked, so owed: finished within the shutdown timeout
 	stopSocket()
 	b.setConnected(false, false)
 	b.log.Info("stopping: no new requests; finishing the ones in flight")

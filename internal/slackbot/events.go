@@ -47,7 +47,7 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		if requestID == "" {
 			return // help: the ack said it all
 		}
-		b.goWork(ctx, func(ctx context.Context) { b.handleCommand(ctx, env, requestID, cmd) })
+		b.holdWork(ctx, func(ctx context.Context) { b.handleCommand(ctx, env, requestID, cmd) })
 
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
@@ -60,7 +60,7 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 			b.log.Warn("ignored an oversized interaction payload", slog.Int("bytes", len(evt.Request.Payload)))
 			return
 		}
-		b.goWork(ctx, func(ctx context.Context) { b.handleInteraction(ctx, cb) })
+		b.holdWork(ctx, func(ctx context.Context) { b.handleInteraction(ctx, cb) })
 
 	case socketmode.EventTypeEventsAPI, socketmode.EventTypeHello:
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"golang.org/x/time/rate"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+)
+
+// consoleURL is the sign-in URL the bot is told, so it makes no look-up.
+const consoleURL = "https://loadtest.signin.aws.amazon.com/console"
+
+// Person is one listed user of the load test: a Slack user and the IAM
+// user the allowlist maps them to.
+type Person struct {
+	SlackUser string `json:"slack_user"`
+	IAMUser   string `json:"iam_user"`
+}
+
+// People returns n listed people with stable, valid IDs and names.
+func People(n int) []Person {
+	out := make([]Person, n)
+	for i := range out {
+		out[i] = Person{SlackUser: fmt.Sprintf("U%08d", i+1), IAMUser: fmt.Sprintf("lt-user-%05d", i+1)}
+	}
+	return out
+}
+
+// BotSpec is everything the side under test needs to start: the fakes'
+// addresses, the allowlist and the knobs. It travels to a child process
+// as JSON, so the bot can be measured in a process of its own.
+type BotSpec struct {
+	SlackAPIURL string        `json:"slack_api_url"`
+	IAMURL      string        `json:"iam_url"`
+	StoreDir    string        `json:"store_dir"`
+	People      []Person      `json:"people"`
+	Concurrency int           `json:"concurrency"` // reset.concurrency; 0 = the default
+	IAMRate     float64       `json:"iam_rate"`    // aws.max_calls_per_second; 0 = none
+	Deadline    time.Duration `json:"deadline"`    // reset.deadline; 0 = the default
+}
+
+// Config is the bot configuration for s: the defaults, as a deployment
+// would run them, with the fakes' addresses and the allowlist.
+func (s BotSpec) Config() (config.Config, error) {
+	cfg := config.Default()
+	cfg.Slack.APIURL = s.SlackAPIURL
+	cfg.Store.Path = filepath.Join(s.StoreDir, "aws-reset.db")
+	cfg.AWS.ConsoleURL = consoleURL
+	cfg.AWS.MaxCallsPerSecond = s.IAMRate
+	if s.Concurrency > 0 {
+		cfg.Reset.Concurrency = s.Concurrency
+	}
+	if s.Deadline > 0 {
+		cfg.Reset.Deadline = config.Duration(s.Deadline)
+	}
+	cfg.Users = make([]config.User, len(s.People))
+	for i, p := range s.People {
+		cfg.Users[i] = config.User{SlackUser: p.SlackUser, IAMUser: p.IAMUser}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("load test bot config: %w", err)
+	}
+	return cfg, nil
+}
+
+// awsConfig reaches the fake IAM at url with the credentials it accepts.
+func awsConfig(url string) aws.Config {
+	return aws.Config{
+		Region:       fakeaws.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(fakeaws.AccessKeyID, fakeaws.SecretAccessKey, ""),
+		BaseEndpoint: aws.String(url),
+	}
+}
+
+// RunBot runs the real bot for spec, wired as bot/serve.go wires it
+// (store, resetter with the IAM rate limit, metrics, a logger that formats
+// every line), until ctx ends. ready is called once Run has started.
+func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
+	cfg, err := spec.Config()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	gen, err := password.NewGenerator(cfg.Reset.PasswordLength)
+	if err != nil {
+		return err
+	}
+	m := metrics.New(prometheus.NewRegistry())
+	iamClient := reset.NewIAMClient(awsConfig(spec.IAMURL), reset.RetryOptions{}, metrics.AWSMiddleware(m))
+	resetOpts := reset.Options{}
+	if cfg.AWS.MaxCallsPerSecond > 0 {
+		limiter := rate.NewLimiter(rate.Limit(cfg.AWS.MaxCallsPerSecond), 1)
+		resetOpts.Wait = limiter.Wait
+	}
+	bot, err := slackbot.New(slackbot.Options{
+		Config:     cfg,
+		Secrets:    config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken},
+		Resetter:   reset.New(iamClient, gen, resetOpts),
+		Store:      st,
+		ConsoleURL: consoleURL,
+		Logger:     slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Metrics:    m,
+	})
+	if err != nil {
+		return err
+	}
+	return bot.Run(ctx)
+}
+
+// RunBaseline runs the bare Socket Mode client the bot is compared with:
+// slack-go's client, acking every envelope and doing nothing else.
+func RunBaseline(ctx context.Context, spec BotSpec) error {
+	api := slack.New(fakeslack.BotToken, slack.OptionAPIURL(spec.SlackAPIURL), slack.OptionAppLevelToken(fakeslack.AppToken))
+	sock := socketmode.New(api)
+	errc := make(chan error, 1)
+	go func() { errc <- sock.RunContext(ctx) }()
+	for {
+		select {
+		case err := <-errc:
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		case evt := <-sock.Events:
+			if evt.Request != nil && evt.Request.EnvelopeID != "" {
+				_ = sock.Ack(*evt.Request)
+			}
+		}
+	}
+}

@@ -1,0 +1,391 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+)
+
+// Options configures one load test.
+type Options struct {
+	Users       int
+	IAMLatency  time.Duration
+	RateLimits  map[string]int // Slack's per-method limits to enforce; nil = none
+	IAMRate     float64        // aws.max_calls_per_second; 0 = none
+	Concurrency int            // reset.concurrency; 0 = the bot's default
+	Deadline    time.Duration  // reset.deadline; 0 = the bot's default
+	InProcess   bool           // run the bot in this process instead of a child
+	NoBaseline  bool           // skip the bare-client run
+	Timeout     time.Duration  // bound on the whole burst; default 30m
+	Idle        time.Duration  // how long the bot sits idle before the burst; default 2s
+	CPUProfile  string         // CPU profile of the bot's process
+	MemProfile  string         // heap profile of the bot's process, at the end
+	Progress    io.Writer      // progress lines; nil = none
+}
+
+// Result is what one load test measured.
+type Result struct {
+	Users       int     `json:"users"`
+	IAMLatency  string  `json:"iam_latency"`
+	Tiers       bool    `json:"tiers"`
+	IAMRate     float64 `json:"iam_rate,omitempty"`
+	Concurrency int     `json:"concurrency"`
+	BotProcess  string  `json:"bot_process"` // "child" or "in-process"
+
+	Ack      Latencies  `json:"ack"`
+	Baseline *Latencies `json:"baseline_ack,omitempty"`
+	// AckRatioP99 is the bot's ack p99 over the bare client's.
+	AckRatioP99 float64 `json:"ack_ratio_p99,omitempty"`
+
+	// LastPassword is from the first envelope sent to the last password
+	// delivered; LastNotice to the last lasting "your password was reset" DM.
+	LastPassword   Duration             `json:"time_to_last_password"`
+	LastNotice     Duration             `json:"time_to_last_notice"`
+	ResetsPerSec   float64              `json:"resets_per_second"`
+	Delivered      int                  `json:"passwords_delivered"`
+	IAMCalls       map[string]CallCount `json:"iam_calls"`
+	SlackCalls     map[string]CallCount `json:"slack_calls"`
+	IAMRateSeen    float64              `json:"iam_calls_per_second_seen,omitempty"`
+	IAMMaxInSecond int                  `json:"iam_max_calls_in_any_second,omitempty"`
+	Floor          *Floor               `json:"tier_floor,omitempty"`
+
+	IdleMemory  Memory `json:"idle_memory"`
+	FinalMemory Memory `json:"final_memory"`
+
+	Problems []string `json:"problems,omitempty"`
+}
+
+// CallCount counts the calls of one method or action by how they ended.
+type CallCount struct {
+	Total     int `json:"total"`
+	OK        int `json:"ok"`
+	Throttled int `json:"throttled,omitempty"` // Slack 429, IAM Throttling
+}
+
+// Duration is a time.Duration that encodes as seconds in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, "%.3f", time.Duration(d).Seconds()), nil
+}
+
+func (d Duration) String() string { return time.Duration(d).Round(time.Millisecond).String() }
+
+// Run starts the fakes, runs the bare client's burst (unless NoBaseline)
+// and then the bot's, and checks that every listed person was reset once
+// and got their password. A failed check is a Problem, not an error: the
+// figures are still worth reading. An error means the test could not run.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Users < 1 {
+		return Result{}, errors.New("users must be at least 1")
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	if o.Idle == 0 {
+		o.Idle = 2 * time.Second
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	people := People(o.Users)
+	res := Result{Users: o.Users, IAMLatency: o.IAMLatency.String(), Tiers: o.RateLimits != nil,
+		IAMRate: o.IAMRate, Concurrency: o.Concurrency, BotProcess: "child"}
+	if res.Concurrency == 0 {
+		res.Concurrency = config.Default().Reset.Concurrency
+	}
+	if o.InProcess {
+		res.BotProcess = "in-process"
+	}
+
+	if !o.NoBaseline {
+		lat, err := runBaseline(ctx, o, people)
+		if err != nil {
+			return res, fmt.Errorf("baseline: %w", err)
+		}
+		res.Baseline = &lat
+		fmt.Fprintf(o.Progress, "baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
+	}
+	if err := runBotBurst(ctx, o, people, &res); err != nil {
+		return res, err
+	}
+	if res.Baseline != nil && res.Baseline.P99 > 0 {
+		res.AckRatioP99 = float64(res.Ack.P99) / float64(res.Baseline.P99)
+	}
+	return res, nil
+}
+
+// newSlack starts a fake Slack that knows every person.
+func newSlack(people []Person, limits map[string]int) *fakeslack.Server {
+	s := fakeslack.New(fakeslack.Options{RateLimits: limits})
+	for _, p := range people {
+		s.AddUser(fakeslack.User{ID: p.SlackUser, Name: p.IAMUser})
+	}
+	return s
+}
+
+func startSide(o Options, role string, spec BotSpec) (Side, error) {
+	if o.InProcess {
+		return startInProcess(role, spec, io.Discard), nil
+	}
+	return startChild(role, spec, o.CPUProfile, o.MemProfile, os.Stderr)
+}
+
+// runBaseline measures the bare client's acks for the same burst, against a
+// fake Slack of its own.
+func runBaseline(ctx context.Context, o Options, people []Person) (Latencies, error) {
+	slk := newSlack(people, nil)
+	defer slk.Close()
+	dir, err := os.MkdirTemp("", "aws-reset-loadtest-")
+	if err != nil {
+		return Latencies{}, err
+	}
+	defer os.RemoveAll(dir)
+	side, err := startSide(Options{InProcess: o.InProcess}, "baseline", BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir})
+	if err != nil {
+		return Latencies{}, err
+	}
+	lat, err := connectAndBurst(ctx, slk, people, o)
+	_, stopErr := side.Stop()
+	return lat, errors.Join(err, stopErr)
+}
+
+// connectAndBurst waits for a Socket Mode client, lets it sit idle, sends
+// one slash command per person as fast as the socket takes them (as Slack
+// pushes them down one connection), and waits for every ack.
+func connectAndBurst(ctx context.Context, slk *fakeslack.Server, people []Person, o Options) (Latencies, error) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := slk.WaitConnected(cctx); err != nil {
+		return Latencies{}, fmt.Errorf("never connected: %w", err)
+	}
+	sent, err := burst(ctx, slk, people)
+	if err != nil {
+		return Latencies{}, err
+	}
+	acks, err := waitAcks(ctx, slk, sent, time.Minute)
+	if err != nil {
+		return Latencies{}, err
+	}
+	return Summarize(acks), nil
+}
+
+type sentEnvelope struct {
+	id string
+	at time.Time
+}
+
+func burst(ctx context.Context, slk *fakeslack.Server, people []Person) ([]sentEnvelope, error) {
+	sent := make([]sentEnvelope, 0, len(people))
+	for _, p := range people {
+		at := time.Now()
+		id, err := slk.SlashCommand(ctx, fakeslack.SlashCommand{UserID: p.SlackUser})
+		if err != nil {
+			return nil, fmt.Errorf("send the command of %s: %w", p.SlackUser, err)
+		}
+		sent = append(sent, sentEnvelope{id: id, at: at})
+	}
+	return sent, nil
+}
+
+// waitAcks waits until every sent envelope is acked and returns the ack
+// latencies, from just before the envelope was written to the ack's arrival.
+func waitAcks(ctx context.Context, slk *fakeslack.Server, sent []sentEnvelope, limit time.Duration) ([]time.Duration, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		acked := map[string]time.Time{}
+		for _, a := range slk.Acks() {
+			if _, dup := acked[a.EnvelopeID]; !dup {
+				acked[a.EnvelopeID] = a.At
+			}
+		}
+		var lat []time.Duration
+		for _, s := range sent {
+			if at, ok := acked[s.id]; ok {
+				lat = append(lat, max(0, at.Sub(s.at)))
+			}
+		}
+		if len(lat) == len(sent) {
+			return lat, nil
+		}
+		if time.Now().After(deadline) {
+			return lat, fmt.Errorf("%d of %d envelopes acked within %v", len(lat), len(sent), limit)
+		}
+		select {
+		case <-ctx.Done():
+			return lat, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// runBotBurst runs the real bot through the burst and checks the outcome.
+func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) error {
+	slk := newSlack(people, o.RateLimits)
+	defer slk.Close()
+	iam := fakeaws.New(fakeaws.Options{Latency: o.IAMLatency, AccountAlias: "loadtest"})
+	defer iam.Close()
+	for _, p := range people {
+		iam.AddUser(fakeaws.User{Name: p.IAMUser, LoginProfile: true, MFADevices: 1})
+	}
+	dir, err := os.MkdirTemp("", "aws-reset-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	spec := BotSpec{SlackAPIURL: slk.APIURL(), IAMURL: iam.URL(), StoreDir: dir, People: people,
+		Concurrency: o.Concurrency, IAMRate: o.IAMRate, Deadline: o.Deadline}
+	side, err := startSide(o, "bot", spec)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_, _ = side.Stop()
+		}
+	}()
+
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := slk.WaitConnected(cctx); err != nil {
+		return fmt.Errorf("the bot never connected: %w", err)
+	}
+	select {
+	case <-time.After(o.Idle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if res.IdleMemory, err = side.Memory(); err != nil {
+		return fmt.Errorf("read the idle bot's memory: %w", err)
+	}
+
+	start := time.Now()
+	sent, err := burst(ctx, slk, people)
+	if err != nil {
+		return err
+	}
+	lat, err := waitAcks(ctx, slk, sent, time.Minute)
+	if err != nil {
+		return err
+	}
+	res.Ack = Summarize(lat)
+	fmt.Fprintf(o.Progress, "bot: ack p50 %v p99 %v max %v\n", res.Ack.P50, res.Ack.P99, res.Ack.Max)
+
+	waitDeliveries(ctx, slk, len(people), o)
+	stopped = true
+	res.FinalMemory, err = side.Stop()
+	if err != nil {
+		res.Problems = append(res.Problems, fmt.Sprintf("stopping the bot: %v", err))
+	}
+
+	out := Check(people, slk.Messages(), iam)
+	res.Problems = append(res.Problems, out.Problems...)
+	res.Delivered = out.Delivered
+	if !out.LastPassword.IsZero() {
+		res.LastPassword = Duration(out.LastPassword.Sub(start))
+		res.ResetsPerSec = float64(out.Delivered) / out.LastPassword.Sub(start).Seconds()
+	}
+	if !out.LastNotice.IsZero() {
+		res.LastNotice = Duration(out.LastNotice.Sub(start))
+	}
+	res.SlackCalls = countSlack(slk.Calls(""))
+	iamCalls := iam.Calls("")
+	res.IAMCalls = countIAM(iamCalls)
+	if o.IAMRate > 0 {
+		times := make([]time.Time, len(iamCalls))
+		for i, c := range iamCalls {
+			times[i] = c.At
+		}
+		res.IAMMaxInSecond, res.IAMRateSeen = RateSeen(times, time.Second)
+		if limit := AllowedPerSecond(o.IAMRate); res.IAMMaxInSecond > limit {
+			res.Problems = append(res.Problems, fmt.Sprintf("%d IAM calls within one second; the limit is %d", res.IAMMaxInSecond, limit))
+		}
+	}
+	if o.RateLimits != nil {
+		f := TierFloor(o.RateLimits, res.SlackCalls, len(people))
+		res.Floor = &f
+	}
+	return nil
+}
+
+// waitDeliveries waits until every person has a password and a notice, the
+// timeout passes, or nothing has happened for five minutes.
+func waitDeliveries(ctx context.Context, slk *fakeslack.Server, n int, o Options) {
+	deadline := time.Now().Add(o.Timeout)
+	last, lastChange := -1, time.Now()
+	for time.Now().Before(deadline) && time.Since(lastChange) < 5*time.Minute {
+		passwords, notices := 0, 0
+		for _, m := range slk.Messages() {
+			switch {
+			case m.Ephemeral && strings.Contains(m.Text, passwordText):
+				passwords++
+			case !m.Ephemeral && strings.Contains(m.Text, noticeText):
+				notices++
+			}
+		}
+		if passwords+notices != last {
+			last, lastChange = passwords+notices, time.Now()
+			fmt.Fprintf(o.Progress, "%s: %d passwords, %d notices\n", time.Now().Format("15:04:05"), passwords, notices)
+		}
+		if passwords >= n && notices >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func countSlack(calls []fakeslack.Call) map[string]CallCount {
+	out := map[string]CallCount{}
+	for _, c := range calls {
+		cc := out[c.Method]
+		cc.Total++
+		switch {
+		case c.Status == 429:
+			cc.Throttled++
+		case c.Status == 200 && c.Error == "":
+			cc.OK++
+		}
+		out[c.Method] = cc
+	}
+	return out
+}
+
+func countIAM(calls []fakeaws.Call) map[string]CallCount {
+	out := map[string]CallCount{}
+	for _, c := range calls {
+		cc := out[c.Action]
+		cc.Total++
+		switch {
+		case c.Code == "Throttling":
+			cc.Throttled++
+		case c.Status == 200:
+			cc.OK++
+		}
+		out[c.Action] = cc
+	}
+	return out
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSummarize(t *testing.T) {
+	var d []time.Duration
+	for i := 100; i >= 1; i-- {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	got := Summarize(d)
+	want := Latencies{N: 100, P50: Duration(50 * time.Millisecond), P99: Duration(99 * time.Millisecond), Max: Duration(100 * time.Millisecond)}
+	if got != want {
+		t.Errorf("Summarize(1..100ms) = %+v; want %+v", got, want)
+	}
+	if got := Summarize(nil); got != (Latencies{}) {
+		t.Errorf("Summarize(nil) = %+v; want zero", got)
+	}
+}
+
+func TestRateSeen(t *testing.T) {
+	base := time.Unix(1700000000, 0)
+	at := func(ms ...int) []time.Time {
+		var out []time.Time
+		for _, m := range ms {
+			out = append(out, base.Add(time.Duration(m)*time.Millisecond))
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		times   []time.Time
+		wantMax int
+	}{
+		{"paced at 10/s", at(0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100), 10},
+		{"an eleventh inside the second", at(0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 999), 11},
+		{"bursts a second apart", at(0, 1, 2, 1000, 1001, 1002), 3},
+		{"none", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := RateSeen(tt.times, time.Second); got != tt.wantMax {
+				t.Errorf("RateSeen() max = %d; want %d", got, tt.wantMax)
+			}
+		})
+	}
+	if _, rate := RateSeen(at(0, 500, 1000), time.Second); rate != 2 {
+		t.Errorf("RateSeen(0, .5s, 1s) rate = %v; want 2", rate)
+	}
+}
+
+func TestAllowedPerSecond(t *testing.T) {
+	for _, tt := range []struct {
+		rate float64
+		want int
+	}{{10, 10}, {2.5, 3}, {0.5, 1}} {
+		if got := AllowedPerSecond(tt.rate); got != tt.want {
+			t.Errorf("AllowedPerSecond(%v) = %d; want %d", tt.rate, got, tt.want)
+		}
+	}
+}
+
+func TestTierFloor(t *testing.T) {
+	limits := map[string]int{"users.info": 100, "conversations.open": 50, "chat.postMessage": 60}
+	counts := map[string]CallCount{
+		"users.info":         {OK: 1000},
+		"conversations.open": {OK: 1000},
+		"chat.postMessage":   {OK: 1000},
+		"auth.test":          {OK: 1}, // not limited here
+	}
+	f := TierFloor(limits, counts, 1000)
+	// 1000 calls at 50 a minute: the last goes in the 20th window, 19 minutes in.
+	if f.Method != "conversations.open" || time.Duration(f.Time) != 19*time.Minute {
+		t.Errorf("TierFloor = %s %v; want conversations.open 19m0s", f.Method, f.Time)
+	}
+	if got := f.CallsPerRequest["users.info"]; got != 1 {
+		t.Errorf("calls per request of users.info = %v; want 1", got)
+	}
+	if f := TierFloor(limits, map[string]CallCount{"users.info": {OK: 100}}, 100); f.Time != 0 {
+		t.Errorf("TierFloor(100 users.info at 100/min) = %v; want 0", f.Time)
+	}
+}
+
+func TestReadMemory(t *testing.T) {
+	status := "Name:\tloadtest\nVmPeak:\t 1000 kB\nVmHWM:\t   34304 kB\nVmRSS:\t   20480 kB\nThreads:\t5\n"
+	m, err := ReadMemory(strings.NewReader(status))
+	if err != nil || m.RSSKiB != 20480 || m.PeakKiB != 34304 {
+		t.Errorf("ReadMemory() = %+v, %v; want RSS 20480 peak 34304", m, err)
+	}
+	if _, err := ReadMemory(strings.NewReader("Name:\tx\n")); err == nil {
+		t.Error("ReadMemory(no Vm lines) = nil error; want one")
+	}
+	if _, err := SelfMemory(); err != nil {
+		t.Errorf("SelfMemory() error %v", err)
+	}
+}
+
+// TestSmoke runs a small burst through the real bot, in this process, and
+// checks what the load test checks: everyone reset once, every password
+// delivered to its owner alone.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the bot")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	res, err := Run(ctx, Options{Users: 40, IAMLatency: 5 * time.Millisecond, InProcess: true, Idle: 10 * time.Millisecond, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatalf("Run() error %v", err)
+	}
+	if len(res.Problems) > 0 {
+		t.Fatalf("Run() problems:\n%s", strings.Join(res.Problems, "\n"))
+	}
+	if res.Delivered != 40 || res.Ack.N != 40 || res.Baseline == nil || res.Baseline.N != 40 {
+		t.Errorf("Run() delivered %d, acks %d, baseline %+v; want 40 each", res.Delivered, res.Ack.N, res.Baseline)
+	}
+	if c := res.IAMCalls["UpdateLoginProfile"]; c.OK != 40 {
+		t.Errorf("UpdateLoginProfile calls = %+v; want 40 ok", c)
+	}
+}

@@ -1,0 +1,143 @@
+// Command loadtest measures the bot under a burst of slash commands: the
+// company-wide password expiry that sends everyone to /aws-reset at once.
+//
+// It starts the wire-level fake Slack and fake IAM in this process, the
+// real bot (slackbot.New with the real resetter and SQLite store, wired as
+// bot/serve.go wires it) in a child process of this same binary, and sends
+// one slash command per listed person. It reports ack latency, the time
+// until every password is delivered, the calls made to Slack and IAM, and
+// the bot's peak memory, next to the acks of a bare slack-go Socket Mode
+// client for the same burst, and checks that everyone was reset exactly
+// once and got exactly their password. It exits 1 when a check fails.
+//
+//	go run ./internal/loadtest -users 1000 -iam-latency 50ms
+//	go run ./internal/loadtest -users 1000 -tiers
+//	go run ./internal/loadtest -users 300 -iam-rate 20
+//
+// All traffic stays on 127.0.0.1.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+)
+
+func main() {
+	if role := os.Getenv(envRole); role != "" {
+		if err := childMain(role); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported means the problem was already printed.
+var errReported = errors.New("reported")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	fs.IntVar(&o.Users, "users", 1000, "listed people, each sending the slash command once, all at once")
+	fs.DurationVar(&o.IAMLatency, "iam-latency", 50*time.Millisecond, "latency the fake IAM adds to every answer")
+	tiers := fs.Bool("tiers", false, "enforce Slack's published per-method rate limits (fakeslack.PublishedTiers)")
+	fs.Float64Var(&o.IAMRate, "iam-rate", 0, "the bot's aws.max_calls_per_second (0 = none)")
+	fs.IntVar(&o.Concurrency, "concurrency", 0, "the bot's reset.concurrency (0 = its default)")
+	fs.DurationVar(&o.Deadline, "deadline", 0, "the bot's reset.deadline (0 = its default)")
+	fs.BoolVar(&o.InProcess, "in-process", false, "run the bot in this process (its memory then includes the fakes')")
+	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the bare Socket Mode client's run")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bot process's CPU profile here")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write the bot process's heap profile here, at the end")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	if *tiers {
+		o.RateLimits = fakeslack.PublishedTiers()
+	}
+	o.Progress = stderr
+	res, err := Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		Print(stdout, res)
+	}
+	if len(res.Problems) > 0 {
+		for _, p := range res.Problems {
+			fmt.Fprintln(stderr, "FAIL:", p)
+		}
+		return errReported
+	}
+	return nil
+}
+
+// Print writes res for people to read.
+func Print(w io.Writer, res Result) {
+	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0),
+		runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "burst: %d users, IAM latency %s, tiers %v, IAM rate %v/s, concurrency %d, bot %s\n",
+		res.Users, res.IAMLatency, res.Tiers, res.IAMRate, res.Concurrency, res.BotProcess)
+	fmt.Fprintf(w, "ack (bot):      p50 %v  p99 %v  max %v  (n=%d)\n", res.Ack.P50, res.Ack.P99, res.Ack.Max, res.Ack.N)
+	if res.Baseline != nil {
+		b := res.Baseline
+		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d)\n", b.P50, b.P99, b.Max, b.N)
+		fmt.Fprintf(w, "ack p99 bot/baseline: %.2f\n", res.AckRatioP99)
+	}
+	fmt.Fprintf(w, "passwords delivered: %d; last after %v (%.1f resets/s); last notice after %v\n",
+		res.Delivered, res.LastPassword, res.ResetsPerSec, res.LastNotice)
+	if res.Floor != nil {
+		fmt.Fprintf(w, "tier floor: %v (set by %s); calls per request %v\n", res.Floor.Time, res.Floor.Method, res.Floor.CallsPerRequest)
+	}
+	if res.IAMRate > 0 {
+		fmt.Fprintf(w, "IAM rate seen: %.2f calls/s on average; at most %d in any one second (limit %v/s)\n",
+			res.IAMRateSeen, res.IAMMaxInSecond, res.IAMRate)
+	}
+	fmt.Fprintln(w, "IAM calls:")
+	for _, k := range sortedKeys(res.IAMCalls) {
+		c := res.IAMCalls[k]
+		fmt.Fprintf(w, "  %-26s %6d (ok %d, throttled %d)\n", k, c.Total, c.OK, c.Throttled)
+	}
+	fmt.Fprintln(w, "Slack calls:")
+	for _, k := range sortedKeys(res.SlackCalls) {
+		c := res.SlackCalls[k]
+		fmt.Fprintf(w, "  %-26s %6d (ok %d, 429 %d)\n", k, c.Total, c.OK, c.Throttled)
+	}
+	what := "the bot's own process"
+	if res.BotProcess == "in-process" {
+		what = "this process, fakes included"
+	}
+	fmt.Fprintf(w, "memory (%s): idle RSS %s (peak so far %s); peak RSS over the run %s\n", what,
+		MiB(res.IdleMemory.RSSKiB), MiB(res.IdleMemory.PeakKiB), MiB(res.FinalMemory.PeakKiB))
+	if len(res.Problems) == 0 {
+		fmt.Fprintln(w, "checks: every listed person reset exactly once and given exactly their password")
+	}
+}

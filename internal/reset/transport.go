@@ -1,0 +1,53 @@
+package reset
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/time/rate"
+)
+
+// maxIdleConns is how many connections to IAM are kept open between calls.
+// The SDK keeps 10 per host; under a burst the bot has more calls than that
+// in flight, and every call past the tenth would open, and then drop, a TLS
+// connection of its own.
+const maxIdleConns = 256
+
+// pooledHTTPClient is the SDK's HTTP client with enough idle connections
+// for the bot's concurrency.
+func pooledHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = maxIdleConns
+		t.MaxIdleConnsPerHost = maxIdleConns
+	})
+}
+
+// rateGuard is the share of the limit left unused, so that calls paced on
+// the bot's clock still keep under it on IAM's despite network jitter: 2%
+// of a second is 20ms of slack for any window of one second.
+const rateGuard = 0.02
+
+// RateLimit returns an SDK API option that paces every HTTP attempt,
+// retries included, to at most perSecond calls a second (aws.max_calls_per_second),
+// in the order the calls asked. The wait ends early with an error when the
+// call's context would end first. perSecond <= 0 means no limit.
+func RateLimit(perSecond float64) func(*middleware.Stack) error {
+	if perSecond <= 0 {
+		return func(*middleware.Stack) error { return nil }
+	}
+	limiter := rate.NewLimiter(rate.Limit(perSecond*(1-rateGuard)), 1)
+	return func(stack *middleware.Stack) error {
+		// After the retry middleware, so each attempt waits its turn; before
+		// signing, so a long wait cannot age the signature.
+		return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("awsreset-ratelimit",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if err := limiter.Wait(ctx); err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wait for the IAM rate limit: %w", err)
+				}
+				return next.HandleFinalize(ctx, in)
+			}), "Retry", middleware.After)
+	}
+}

@@ -1,0 +1,85 @@
+package slackbot
+
+import (
+	"context"
+	"time"
+)
+
+// Acks come before work. Every envelope is acked on the Run loop as it is
+// read, but the work it starts competes with that loop for the CPU: on a
+// small machine, a burst of commands would see its later acks wait behind
+// the resets of the earlier ones. So the work a command or click starts is
+// held back while envelopes keep arriving, and handed to the pool once the
+// stream pauses for holdQuiet, or at the latest holdMost after the first
+// was held. A lone command waits holdQuiet; a burst of a thousand is acked
+// at the pace of a bare client and then worked on at full concurrency.
+const (
+	holdQuiet = 5 * time.Millisecond
+	holdMost  = 250 * time.Millisecond
+)
+
+// heldWork is work waiting for the Run loop to go quiet.
+type heldWork struct {
+	ctx context.Context
+	f   func(context.Context)
+}
+
+// holdback holds work back; only the Run loop uses it, so it needs no lock.
+type holdback struct {
+	quiet, most time.Duration
+	items       []heldWork
+	since       time.Time // when the first held item arrived
+	timer       *time.Timer
+}
+
+func newHoldback(quiet, most time.Duration) *holdback {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &holdback{quiet: quiet, most: most, timer: t}
+}
+
+// add holds w and sets the timer: quiet from now, but no later than most
+// after the first held item.
+func (h *holdback) add(now time.Time, w heldWork) {
+	if len(h.items) == 0 {
+		h.since = now
+	}
+	h.items = append(h.items, w)
+	h.timer.Reset(max(0, min(h.quiet, h.since.Add(h.most).Sub(now))))
+}
+
+// due fires when the held work should go; nil (never) when none is held.
+func (h *holdback) due() <-chan time.Time {
+	if h == nil || len(h.items) == 0 {
+		return nil
+	}
+	return h.timer.C
+}
+
+// take returns the held work, oldest first, and holds nothing more.
+func (h *holdback) take() []heldWork {
+	if h == nil {
+		return nil
+	}
+	items := h.items
+	h.items = nil
+	h.timer.Stop()
+	return items
+}
+
+// holdWork is goWork for work started by an envelope: it goes to the pool
+// when the Run loop has no more envelopes to ack (see holdQuiet).
+func (b *Bot) holdWork(ctx context.Context, f func(context.Context)) {
+	if b.held == nil {
+		b.goWork(ctx, f)
+		return
+	}
+	b.held.add(time.Now(), heldWork{ctx: ctx, f: f})
+}
+
+// releaseHeld hands all held work to the pool, in arrival order.
+func (b *Bot) releaseHeld() {
+	for _, w := range b.held.take() {
+		b.goWork(w.ctx, w.f)
+	}
+}
