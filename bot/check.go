@@ -31,6 +31,7 @@ func loadConfig(path string, stderr io.Writer) (config.Config, error) {
 
 func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, path := newFlags("check", stderr)
+	live := fs.Bool("live", false, "also ask Slack and AWS whether the bot will work (reads only; needs the tokens and AWS credentials)")
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
@@ -39,6 +40,9 @@ func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: OK (%d listed users, approval %s)\n", *path, len(cfg.Users), onOff(cfg.Approval.Enabled()))
+	if *live {
+		return liveCheck(ctx, cfg, stdout, getenv)
+	}
 	return nil
 }
 

@@ -48,13 +48,13 @@ func TestManifestCommand(t *testing.T) {
 		{
 			name:        "approval by people",
 			config:      "approval:\n  channel: C0123ABCD\n  approvers: [U045EF6GH]\n" + fixtureUsers,
-			scopes:      []string{"chat:write", "commands", "im:write", "users:read"},
+			scopes:      []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "users:read"},
 			interactive: true,
 		},
 		{
 			name:        "approval by user group",
 			config:      "approval:\n  channel: C0123ABCD\n  approvers: [S0123MNOP]\n" + fixtureUsers,
-			scopes:      []string{"chat:write", "commands", "im:write", "usergroups:read", "users:read"},
+			scopes:      []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "usergroups:read", "users:read"},
 			interactive: true,
 		},
 	}

@@ -38,6 +38,14 @@ const (
 	// ScopeUserGroupsRead lets usergroups.users.list expand approvers
 	// given as user groups (S…).
 	ScopeUserGroupsRead = "usergroups:read"
+	// ScopeChannelsRead and ScopeGroupsRead let conversations.info say
+	// whether the bot is in a public or a private channel: "bot check
+	// --live" asks it about the approval and audit channels. Slack
+	// demands the scope of the channel's kind, and a channel ID does not
+	// tell which, so a config with such a channel needs both. They read
+	// channels' names and membership, never messages.
+	ScopeChannelsRead = "channels:read"
+	ScopeGroupsRead   = "groups:read"
 )
 
 // AppLevelScope is the scope of the app-level token (SLACK_APP_TOKEN) that
@@ -49,6 +57,7 @@ const AppLevelScope = "connections:write"
 // use is how the bot uses one Web API method.
 type use struct {
 	scope string                   // "" = the method needs no scope
+	also  []string                 // further scopes, where the one needed depends on the conversation's kind
 	when  func(config.Config) bool // nil = under every configuration
 }
 
@@ -62,9 +71,13 @@ var methods = map[string]use{
 	"chat.postMessage":      {scope: ScopeChatWrite},                 // DM news, approval requests, the audit channel
 	"chat.update":           {scope: ScopeChatWrite, when: approval}, // an approval request once decided
 	"usergroups.users.list": {scope: ScopeUserGroupsRead, when: groupApprovers},
+	"conversations.info":    {scope: ScopeChannelsRead, also: []string{ScopeGroupsRead}, when: channels}, // check --live: is the bot in them?
 }
 
 func approval(cfg config.Config) bool { return cfg.Approval.Enabled() }
+
+// channels reports whether the bot posts to a channel it must be in.
+func channels(cfg config.Config) bool { return cfg.Approval.Channel != "" || cfg.Audit.Channel != "" }
 
 // groupApprovers reports whether an approver is named by user group, whose
 // members the bot must list.
@@ -73,14 +86,22 @@ func groupApprovers(cfg config.Config) bool {
 }
 
 // Methods returns every Slack Web API method the bot calls with its bot
-// token, mapped to the bot scope that allows it ("" where none is needed,
-// as for auth.test). The map is a copy.
-func Methods() map[string]string {
-	out := make(map[string]string, len(methods))
+// token, mapped to the bot scopes that allow it: usually one, none for
+// auth.test, one per kind of conversation for conversations.info. The map
+// is a copy.
+func Methods() map[string][]string {
+	out := make(map[string][]string, len(methods))
 	for m, u := range methods {
-		out[m] = u.scope
+		out[m] = u.scopes()
 	}
 	return out
+}
+
+func (u use) scopes() []string {
+	if u.scope == "" {
+		return nil
+	}
+	return append([]string{u.scope}, u.also...)
 }
 
 // MethodsFor returns, sorted, the methods the bot can call under cfg.
@@ -100,7 +121,7 @@ func MethodsFor(cfg config.Config) []string {
 func Scopes(cfg config.Config) []string {
 	set := map[string]bool{ScopeCommands: true}
 	for _, m := range MethodsFor(cfg) {
-		if s := methods[m].scope; s != "" {
+		for _, s := range methods[m].scopes() {
 			set[s] = true
 		}
 	}
@@ -231,7 +252,7 @@ const header = `# Slack app manifest for aws-reset-bot, written by "bot manifest
 # Then: Basic Information → App-Level Tokens → generate a token with the
 # ` + AppLevelScope + ` scope (SLACK_APP_TOKEN, xapp-…), and Install App →
 # Bot User OAuth Token (SLACK_BOT_TOKEN, xoxb-…).
-# Changing approval settings can change the scopes: write the manifest again
+# Changing the approval or audit settings can change the scopes: write it again
 # and reinstall the app when they do.
 `
 
