@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/time/rate"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/health"
@@ -72,7 +71,9 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(registry)
 
-	iamClient := reset.NewIAMClient(awsCfg, so.retry, metrics.AWSMiddleware(m))
+	// aws.max_calls_per_second paces every IAM attempt, retries included,
+	// whoever makes it: resets, reminders, the sign-in URL look-up.
+	iamClient := reset.NewIAMClient(awsCfg, so.retry, metrics.AWSMiddleware(m), reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
 	stsClient := sts.NewFromConfig(awsCfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, metrics.AWSMiddleware(m)) })
 
 	consoleURL := cfg.AWS.ConsoleURL
@@ -90,10 +91,6 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 		return err
 	}
 	resetOpts := reset.Options{}
-	if cfg.AWS.MaxCallsPerSecond > 0 {
-		limiter := rate.NewLimiter(rate.Limit(cfg.AWS.MaxCallsPerSecond), 1)
-		resetOpts.Wait = limiter.Wait
-	}
 	resetter := reset.New(iamClient, gen, resetOpts)
 
 	st, err := store.Open(ctx, cfg.Store.Path)

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
-	"golang.org/x/time/rate"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
@@ -109,12 +108,9 @@ func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 		return err
 	}
 	m := metrics.New(prometheus.NewRegistry())
-	iamClient := reset.NewIAMClient(awsConfig(spec.IAMURL), reset.RetryOptions{}, metrics.AWSMiddleware(m))
+	iamClient := reset.NewIAMClient(awsConfig(spec.IAMURL), reset.RetryOptions{}, metrics.AWSMiddleware(m),
+		reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
 	resetOpts := reset.Options{}
-	if cfg.AWS.MaxCallsPerSecond > 0 {
-		limiter := rate.NewLimiter(rate.Limit(cfg.AWS.MaxCallsPerSecond), 1)
-		resetOpts.Wait = limiter.Wait
-	}
 	bot, err := slackbot.New(slackbot.Options{
 		Config:     cfg,
 		Secrets:    config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken},
