@@ -29,7 +29,7 @@ const (
 // moves lists, for each state, the states it may move to.
 var moves = map[State][]State{
 	Pending:   {Approved, Denied, Expired, Failed},
-	Approved:  {Resetting, Failed, Expired}, // Expired: the owner never asked for the password
+	Approved:  {Resetting, Failed, Expired},   // Expired: the owner never asked for the password
 	Resetting: {Resetting, Delivered, Failed}, // Resetting→Resetting: resumed after a crash
 }
 
