@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
@@ -25,11 +26,11 @@ const (
 )
 
 // approvalMessage is what approvers see while a request waits.
-func approvalMessage(req request.Request, noMFA bool) message {
+func approvalMessage(req request.Request, noMFA bool) slacktext.Message {
 	text := fmt.Sprintf("%s asks to reset the AWS console password of IAM user %s (request %s).",
-		mention(req.SlackUser), code(req.IAMUser), req.ID)
+		slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), req.ID)
 	body := fmt.Sprintf("*Password reset request* %s\n%s asks to reset the AWS console password of IAM user %s.\nAsked %s; expires %s.",
-		req.ID, mention(req.SlackUser), code(req.IAMUser), when(req.CreatedAt), when(req.ExpiresAt))
+		req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), slacktext.Date(req.CreatedAt), slacktext.Date(req.ExpiresAt))
 	if noMFA {
 		body += "\n:warning: This IAM user has *no MFA device*: approve only if you have confirmed who is asking, outside Slack."
 	}
@@ -37,25 +38,25 @@ func approvalMessage(req request.Request, noMFA bool) message {
 	approve.Style = slack.StylePrimary
 	deny := slack.NewButtonBlockElement(actionDeny, req.Token, slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false))
 	deny.Style = slack.StyleDanger
-	return message{text: text, blocks: []slack.Block{section(body), slack.NewActionBlock(blockDecision, approve, deny)}}
+	return slacktext.Message{Text: text, Blocks: []slack.Block{slacktext.Section(body), slack.NewActionBlock(blockDecision, approve, deny)}}
 }
 
 // decidedMessage replaces the approval message once decided: no buttons.
-func decidedMessage(req request.Request) message {
+func decidedMessage(req request.Request) slacktext.Message {
 	body := fmt.Sprintf("*Password reset request* %s\n%s asked to reset the AWS console password of IAM user %s.",
-		req.ID, mention(req.SlackUser), code(req.IAMUser))
+		req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser))
 	var outcome string
 	switch req.State {
 	case request.Denied:
-		outcome = fmt.Sprintf(":no_entry: Denied by %s %s.", mention(req.DecidedBy), when(req.DecidedAt))
+		outcome = fmt.Sprintf(":no_entry: Denied by %s %s.", slacktext.Mention(req.DecidedBy), slacktext.Date(req.DecidedAt))
 	case request.Expired:
-		outcome = fmt.Sprintf(":hourglass: Expired %s: nobody decided in time.", when(req.UpdatedAt))
+		outcome = fmt.Sprintf(":hourglass: Expired %s: nobody decided in time.", slacktext.Date(req.UpdatedAt))
 	case request.Failed:
 		outcome = ":warning: Could not be handled; nothing was reset."
 	default:
-		outcome = fmt.Sprintf(":white_check_mark: Approved by %s %s.", mention(req.DecidedBy), when(req.DecidedAt))
+		outcome = fmt.Sprintf(":white_check_mark: Approved by %s %s.", slacktext.Mention(req.DecidedBy), slacktext.Date(req.DecidedAt))
 	}
-	return message{text: fmt.Sprintf("Request %s: %s", req.ID, outcome), blocks: []slack.Block{section(body), contextLine(outcome)}}
+	return slacktext.Message{Text: fmt.Sprintf("Request %s: %s", req.ID, outcome), Blocks: []slack.Block{slacktext.Section(body), slacktext.Context(outcome)}}
 }
 
 // requestApproval posts a pending request to the approvers' channel and
@@ -63,7 +64,7 @@ func decidedMessage(req request.Request) message {
 func (b *Bot) requestApproval(ctx context.Context, log *slog.Logger, req request.Request, noMFA bool) {
 	m := approvalMessage(req, noMFA)
 	channel := b.cfg.Approval.Channel
-	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...))
+	_, ts, err := b.api.PostMessageContext(ctx, channel, m.Options()...)
 	if err == nil {
 		err = b.store.SetApprovalMessage(ctx, req.ID, channel, ts)
 	}
@@ -94,7 +95,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		} else {
 			log.Warn("ignored a click with an unknown token")
 		}
-		b.replyToClick(ctx, log, cb, plain("This request is not known (any more). Nothing was changed."))
+		b.replyToClick(ctx, log, cb, slacktext.Plain("This request is not known (any more). Nothing was changed."))
 		return
 	}
 	log = log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
@@ -106,13 +107,13 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	// that instant is checked by channel alone.
 	if c.channelID != b.cfg.Approval.Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS {
 		log.Warn("ignored a click on a message that is not the request's approval message")
-		b.replyToClick(ctx, log, cb, plain("This message is out of date. Nothing was changed."))
+		b.replyToClick(ctx, log, cb, slacktext.Plain("This message is out of date. Nothing was changed."))
 		return
 	}
 	clicker := c.userID
 	if reason := b.checkPerson(ctx, c.teamID, c.enterpriseID, clicker); reason != "" {
 		log.Warn("click refused", slog.String(keyOutcome, reason))
-		b.replyToClick(ctx, log, cb, plain("You are not allowed to decide on this request. Nothing was changed."))
+		b.replyToClick(ctx, log, cb, slacktext.Plain("You are not allowed to decide on this request. Nothing was changed."))
 		return
 	}
 	approver, err := b.isApprover(ctx, clicker)
@@ -127,7 +128,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		if approver {
 			text = "You can't decide on a request for your own password. Another approver has to. Nothing was changed."
 		}
-		b.replyToClick(ctx, log, cb, plain(text))
+		b.replyToClick(ctx, log, cb, slacktext.Plain(text))
 		return
 	}
 
@@ -144,12 +145,12 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	})
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("click after the decision; nothing changed", slog.String("state", string(decided.State)))
-		b.replyToClick(ctx, log, cb, plain(fmt.Sprintf("This request is already %s. Nothing was changed.", decided.State)))
+		b.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("This request is already %s. Nothing was changed.", decided.State)))
 		return
 	}
 	if err != nil {
 		log.Error("could not record the decision", slog.Any(keyError, err))
-		b.replyToClick(ctx, log, cb, plain("I could not record your decision. Nothing was changed; please try again."))
+		b.replyToClick(ctx, log, cb, slacktext.Plain("I could not record your decision. Nothing was changed; please try again."))
 		return
 	}
 	if decided.ApprovalTS == "" {
@@ -164,7 +165,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	if to == request.Denied {
 		b.metrics.Reset("denied")
 		b.tellDM(ctx, log, req.SlackUser, deniedMessage(req.ID, clicker))
-		b.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, code(req.IAMUser), mention(req.SlackUser), mention(clicker)))
+		b.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), slacktext.Mention(clicker)))
 		return
 	}
 	b.offerPassword(ctx, log, decided)
@@ -179,7 +180,7 @@ func (b *Bot) offerPassword(ctx context.Context, log *slog.Logger, req request.R
 	m := passwordOfferMessage(req)
 	dm, err := b.openDM(ctx, req.SlackUser)
 	if err == nil {
-		_, _, err = b.api.PostMessageContext(ctx, dm, slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...))
+		_, _, err = b.api.PostMessageContext(ctx, dm, m.Options()...)
 	}
 	if err != nil {
 		log.Error("could not offer the password to its owner; nothing reset", slog.Any(keyError, err))
@@ -195,7 +196,7 @@ func (b *Bot) handleReveal(ctx context.Context, log *slog.Logger, cb slack.Inter
 		log.Warn("reveal refused: not the owner")
 		b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionRefused, Actor: c.userID,
 			Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: "not_owner"})
-		b.replyToClick(ctx, log, cb, plain("This button is for someone else. Nothing was changed."))
+		b.replyToClick(ctx, log, cb, slacktext.Plain("This button is for someone else. Nothing was changed."))
 		return
 	}
 	if reason := b.checkPerson(ctx, c.teamID, c.enterpriseID, c.userID); reason != "" {
@@ -205,18 +206,18 @@ func (b *Bot) handleReveal(ctx context.Context, log *slog.Logger, cb slack.Inter
 	}
 	if dm, err := b.openDM(ctx, req.SlackUser); err != nil || dm != c.channelID {
 		log.Warn("reveal refused: not clicked in the owner's DM with the bot")
-		b.replyToClick(ctx, log, cb, plain("This message is out of date. Nothing was changed."))
+		b.replyToClick(ctx, log, cb, slacktext.Plain("This message is out of date. Nothing was changed."))
 		return
 	}
 	if req.State != request.Approved || !req.ExpiresAt.IsZero() && !b.now().Before(req.ExpiresAt) {
-		b.replyToClick(ctx, log, cb, plain(fmt.Sprintf("This request is already %s. Run the command again if you need a new password.",
+		b.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("This request is already %s. Run the command again if you need a new password.",
 			stateWord(req, b.now()))))
 		return
 	}
 	b.runReset(ctx, req, request.Approved)
 	m := passwordClaimedMessage(req, b.now())
 	if _, _, _, err := b.api.UpdateMessageContext(ctx, c.channelID, c.messageTS,
-		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err != nil {
+		m.Options()...); err != nil {
 		log.Warn("could not update the offer message", slog.Any(keyError, err))
 	}
 }
@@ -235,7 +236,7 @@ func (b *Bot) updateApprovalMessage(ctx context.Context, log *slog.Logger, req r
 	}
 	m := decidedMessage(req)
 	if _, _, _, err := b.api.UpdateMessageContext(ctx, req.ApprovalChannel, req.ApprovalTS,
-		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err != nil {
+		m.Options()...); err != nil {
 		log.Warn("could not update the approval message", slog.Any(keyError, err))
 	}
 }
@@ -271,9 +272,9 @@ func (b *Bot) sweepExpired(ctx context.Context) {
 
 // replyToClick answers the clicker where they clicked, or in their DM
 // with the bot when the bot cannot post there.
-func (b *Bot) replyToClick(ctx context.Context, log *slog.Logger, cb slack.InteractionCallback, m message) {
+func (b *Bot) replyToClick(ctx context.Context, log *slog.Logger, cb slack.InteractionCallback, m slacktext.Message) {
 	if _, err := b.api.PostEphemeralContext(ctx, cb.Channel.ID, cb.User.ID,
-		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err == nil {
+		m.Options()...); err == nil {
 		return
 	}
 	b.tellEphemeral(ctx, log, cb.User.ID, m)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
@@ -53,8 +54,8 @@ func parseCommand(text string) (commandKind, string) {
 
 // ackPayload turns a message into an ack payload: Slack shows it to the
 // person who typed the command, only to them.
-func ackPayload(m message) map[string]any {
-	return map[string]any{"response_type": "ephemeral", "text": m.text, "blocks": m.blocks}
+func ackPayload(m slacktext.Message) map[string]any {
+	return map[string]any{"response_type": "ephemeral", "text": m.Text, "blocks": m.Blocks}
 }
 
 // preflight decides, without any network call, what the ack says. It
@@ -272,7 +273,7 @@ func (b *Bot) refuse(ctx context.Context, log *slog.Logger, requestID, userID, r
 // decline ends a request before anything changed: one log line, the
 // metric, the audit row, and the words for whoever asked (tell; "" for
 // nobody).
-func (b *Bot) decline(ctx context.Context, log *slog.Logger, e request.AuditEvent, tell string, m message) {
+func (b *Bot) decline(ctx context.Context, log *slog.Logger, e request.AuditEvent, tell string, m slacktext.Message) {
 	log.Info("request refused", slog.String(keyOutcome, e.Outcome))
 	b.metrics.Reset(e.Outcome)
 	e.Action = request.ActionRefused

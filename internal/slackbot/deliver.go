@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 )
 
 // openDM returns the ID of the bot's DM with a user. DM IDs never change,
@@ -33,7 +34,7 @@ func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
 }
 
 // tellEphemeral shows a message to one person, in the DM with the bot.
-func (b *Bot) tellEphemeral(ctx context.Context, log *slog.Logger, userID string, m message) {
+func (b *Bot) tellEphemeral(ctx context.Context, log *slog.Logger, userID string, m slacktext.Message) {
 	dm, err := b.openDM(ctx, userID)
 	if err != nil {
 		log.Warn("could not answer the person", slog.Any(keyError, err))
@@ -44,7 +45,7 @@ func (b *Bot) tellEphemeral(ctx context.Context, log *slog.Logger, userID string
 
 // tellDM posts a lasting message in the DM with a person: for news they
 // may not be looking at Slack to see.
-func (b *Bot) tellDM(ctx context.Context, log *slog.Logger, userID string, m message) {
+func (b *Bot) tellDM(ctx context.Context, log *slog.Logger, userID string, m slacktext.Message) {
 	dm, err := b.openDM(ctx, userID)
 	if err != nil {
 		log.Warn("could not answer the person", slog.Any(keyError, err))
@@ -53,15 +54,15 @@ func (b *Bot) tellDM(ctx context.Context, log *slog.Logger, userID string, m mes
 	b.postMessage(ctx, log, dm, m)
 }
 
-func (b *Bot) postEphemeral(ctx context.Context, log *slog.Logger, channel, userID string, m message) {
+func (b *Bot) postEphemeral(ctx context.Context, log *slog.Logger, channel, userID string, m slacktext.Message) {
 	if _, err := b.api.PostEphemeralContext(ctx, channel, userID,
-		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err != nil {
+		m.Options()...); err != nil {
 		log.Warn("chat.postEphemeral failed", slog.String("channel", channel), slog.Any(keyError, err))
 	}
 }
 
-func (b *Bot) postMessage(ctx context.Context, log *slog.Logger, channel string, m message) (ts string) {
-	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...))
+func (b *Bot) postMessage(ctx context.Context, log *slog.Logger, channel string, m slacktext.Message) (ts string) {
+	_, ts, err := b.api.PostMessageContext(ctx, channel, m.Options()...)
 	if err != nil {
 		log.Warn("chat.postMessage failed", slog.String("channel", channel), slog.Any(keyError, err))
 		return ""

@@ -7,10 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
@@ -110,7 +109,7 @@ func (b *Bot) runReset(ctx context.Context, req request.Request, from request.St
 
 	msg := passwordMessage(req.IAMUser, secret, b.opts.ConsoleURL, req.ID)
 	if _, err := b.api.PostEphemeralContext(ctx, dm, req.SlackUser,
-		slack.MsgOptionText(msg.text, false), slack.MsgOptionBlocks(msg.blocks...)); err != nil {
+		msg.Options()...); err != nil {
 		log.Error("could not deliver the password; nobody has seen it", slog.Any(keyError, err))
 		b.fail(ctx, log, req, request.Resetting, outcomeDeliveryFailed)
 		b.tellDM(ctx, log, req.SlackUser, failureMessage(outcomeDeliveryFailed, req.ID))
@@ -135,14 +134,14 @@ func (b *Bot) runReset(ctx context.Context, req request.Request, from request.St
 	}
 	b.postMessage(ctx, log, dm, resetNotice(req.IAMUser, req.ID, now, by))
 	b.mirrorAudit(ctx, log, fmt.Sprintf("%s: console password of %s reset for %s%s; delivered.",
-		req.ID, code(req.IAMUser), mention(req.SlackUser), byText(by)))
+		req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), byText(by)))
 }
 
 func byText(by string) string {
 	if by == "" {
 		return ""
 	}
-	return " by " + mention(by)
+	return " by " + slacktext.Mention(by)
 }
 
 // failReset ends a request whose IAM call failed; nothing was changed in
@@ -172,12 +171,14 @@ func (b *Bot) fail(ctx context.Context, log *slog.Logger, req request.Request, f
 	b.metrics.Reset(outcome)
 	b.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionFailed, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: outcome})
-	b.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s failed: %s.", req.ID, code(req.IAMUser), mention(req.SlackUser), outcome))
+	b.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s failed: %s.", req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), outcome))
 }
 
 // finishTimeout bounds the steps after a request's deadline: recording
-// how it ended and telling the person.
-const finishTimeout = time.Minute
+// how it ended and telling the person. It outlasts a Retry-After of a
+// per-minute Slack tier (up to a minute) and the paced queue behind it, so
+// a password already set in IAM still reaches its owner under throttling.
+const finishTimeout = 3 * time.Minute
 
 // finishing returns a context for those steps: not cancelled with ctx, so a
 // request that ran out of time still records its end and says so.
@@ -231,5 +232,5 @@ func (b *Bot) mirrorAudit(ctx context.Context, log *slog.Logger, text string) {
 	if b.cfg.Audit.Channel == "" {
 		return
 	}
-	b.postMessage(ctx, log, b.cfg.Audit.Channel, plain(text))
+	b.postMessage(ctx, log, b.cfg.Audit.Channel, slacktext.Plain(text))
 }
