@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 )
 
 // All the words a reminder says live in this file. They follow the voice
-// of package slackbot's messages; outside text passes through escape.
+// of package slackbot's messages; outside text passes through slacktext.
 
 // changePasswordURL returns the console page where IAM users change their
 // own password, in the partition of the sign-in URL.
@@ -38,38 +39,6 @@ func changePasswordURL(signIn string) string {
 	return "https://" + host + "/iam/home#/security_credentials"
 }
 
-// escape makes text safe inside Slack mrkdwn: it cannot mention anyone or
-// forge a link.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// code puts text in a code span.
-func code(s string) string { return "`" + strings.ReplaceAll(escape(s), "`", "'") + "`" }
-
-// link is a Slack link to u showing label.
-func link(u, label string) string { return "<" + escape(u) + "|" + escape(label) + ">" }
-
-// when renders t as a date and time in each reader's own time zone, with
-// a UTC fallback.
-func when(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_long} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
-
-func section(text string) slack.Block {
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
-}
-
-func contextLine(text string) slack.Block {
-	return slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, text, false, false))
-}
-
-// message is fallback text for notifications, and the blocks shown.
-type message struct {
-	text   string
-	blocks []slack.Block
-}
-
 // inDays says how far off an expiry is, in calendar days.
 func inDays(n int) string {
 	switch n {
@@ -82,38 +51,38 @@ func inDays(n int) string {
 }
 
 // message builds the DM for an entry.
-func (r *Reminder) message(e Entry, protected bool) message {
+func (r *Reminder) message(e Entry, protected bool) slacktext.Message {
 	if e.Expired() {
 		return r.expiredMessage(e, protected)
 	}
-	text := fmt.Sprintf("Your AWS console password for IAM user %s expires %s.", e.IAMUser, inDays(e.DaysLeft))
+	text := fmt.Sprintf("Your AWS console password for IAM user %s expires %s.", slacktext.Escape(e.IAMUser), inDays(e.DaysLeft))
 	signIn := ""
 	if r.signIn != "" {
-		signIn = "sign in at " + link(r.signIn, r.signIn) + ", then "
+		signIn = "sign in at " + slacktext.Link(r.signIn, r.signIn) + ", then "
 	}
 	body := fmt.Sprintf(":hourglass_flowing_sand: Your AWS console password for IAM user %s expires *%s*, on %s.\n"+
 		"Change it before then: %sopen %s and choose *Update console password*.",
-		code(e.IAMUser), inDays(e.DaysLeft), when(e.Expires), signIn, link(r.change, "Security credentials"))
-	note := fmt.Sprintf("If you miss it, %s here in Slack gets you a new temporary password.", code(r.command))
+		slacktext.Code(e.IAMUser), inDays(e.DaysLeft), slacktext.Date(e.Expires), signIn, slacktext.Link(r.change, "Security credentials"))
+	note := fmt.Sprintf("If you miss it, %s here in Slack gets you a new temporary password.", slacktext.Code(r.command))
 	if protected {
 		note = "If you miss it, ask your AWS administrators: this bot does not reset this account."
 	}
-	return message{text: text, blocks: []slack.Block{section(body), contextLine(note)}}
+	return slacktext.Message{Text: text, Blocks: []slack.Block{slacktext.Section(body), slacktext.Context(note)}}
 }
 
 // expiredMessage offers the command; it never resets on its own.
-func (r *Reminder) expiredMessage(e Entry, protected bool) message {
-	text := fmt.Sprintf("Your AWS console password for IAM user %s has expired.", e.IAMUser)
+func (r *Reminder) expiredMessage(e Entry, protected bool) slacktext.Message {
+	text := fmt.Sprintf("Your AWS console password for IAM user %s has expired.", slacktext.Escape(e.IAMUser))
 	where := ""
 	if r.signIn != "" {
-		where = " at " + link(r.signIn, r.signIn)
+		where = " at " + slacktext.Link(r.signIn, r.signIn)
 	}
-	next := fmt.Sprintf("If it won't let you in, run %s here in Slack and I'll send you a temporary password.", code(r.command))
+	next := fmt.Sprintf("If it won't let you in, run %s here in Slack and I'll send you a temporary password.", slacktext.Code(r.command))
 	if protected {
 		next = "If it won't let you in, ask your AWS administrators: this bot does not reset this account."
 	}
 	body := fmt.Sprintf(":lock: Your AWS console password for IAM user %s expired on %s.\n"+
 		"AWS asks you for a new one when you next sign in%s. %s",
-		code(e.IAMUser), when(e.Expires), where, next)
-	return message{text: text, blocks: []slack.Block{section(body)}}
+		slacktext.Code(e.IAMUser), slacktext.Date(e.Expires), where, next)
+	return slacktext.Message{Text: text, Blocks: []slack.Block{slacktext.Section(body)}}
 }

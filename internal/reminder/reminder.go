@@ -401,7 +401,7 @@ func (r *Reminder) send(ctx context.Context, e *Entry, now time.Time, protected 
 	}
 	m := r.message(*e, protected)
 	if _, _, err := r.opts.Slack.PostMessageContext(ctx, dm,
-		slack.MsgOptionText(m.text, false), slack.MsgOptionBlocks(m.blocks...)); err != nil {
+		m.Options()...); err != nil {
 		fail(Lost, fmt.Errorf("chat.postMessage to %s: %w", dm, err), "reminder recorded but not delivered: it is not sent again (at most once)")
 		return
 	}
