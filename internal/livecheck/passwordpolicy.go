@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
 // Names of the password policy checks.
@@ -35,16 +36,9 @@ func (c Checker) checkPasswordPolicy(ctx context.Context, r *Report) {
 		r.add(Fail, checkPolicy, "iam:GetAccountPasswordPolicy: %v: the bot reads the policy to make passwords IAM accepts", err)
 		return
 	default:
-		p := out.PasswordPolicy
-		policy = password.Policy{
-			MinLength:      int(aws.ToInt32(p.MinimumPasswordLength)),
-			RequireUpper:   p.RequireUppercaseCharacters,
-			RequireLower:   p.RequireLowercaseCharacters,
-			RequireNumbers: p.RequireNumbers,
-			RequireSymbols: p.RequireSymbols,
-		}
+		policy = reset.PolicyFromIAM(out.PasswordPolicy)
 		what = describe(policy)
-		maxAge = aws.ToInt32(p.MaxPasswordAge)
+		maxAge = aws.ToInt32(out.PasswordPolicy.MaxPasswordAge)
 	}
 
 	length := c.Config.Reset.PasswordLength

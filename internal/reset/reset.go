@@ -135,17 +135,24 @@ func (r *Resetter) Policy(ctx context.Context, refresh bool) (password.Policy, e
 	case err != nil:
 		return password.Policy{}, fmt.Errorf("get account password policy: %w", classify(err))
 	default:
-		p := out.PasswordPolicy
-		policy = password.Policy{
-			MinLength:      int(aws.ToInt32(p.MinimumPasswordLength)),
-			RequireUpper:   p.RequireUppercaseCharacters,
-			RequireLower:   p.RequireLowercaseCharacters,
-			RequireNumbers: p.RequireNumbers,
-			RequireSymbols: p.RequireSymbols,
-		}
+		policy = PolicyFromIAM(out.PasswordPolicy)
 	}
 	r.policy, r.fetchedAt = policy, now
 	return policy, nil
+}
+
+// PolicyFromIAM reads what an IAM password policy asks of a new password.
+func PolicyFromIAM(p *types.PasswordPolicy) password.Policy {
+	if p == nil {
+		return password.DefaultPolicy()
+	}
+	return password.Policy{
+		MinLength:      int(aws.ToInt32(p.MinimumPasswordLength)),
+		RequireUpper:   p.RequireUppercaseCharacters,
+		RequireLower:   p.RequireLowercaseCharacters,
+		RequireNumbers: p.RequireNumbers,
+		RequireSymbols: p.RequireSymbols,
+	}
 }
 
 // classify adds this package's sentinel errors to the SDK's, so callers
