@@ -42,12 +42,9 @@ func remindCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 		fmt.Fprintln(stderr, "reminders.enabled is false: preview with --dry-run, or enable reminders to send them")
 		return errReported
 	}
-	secrets, err := config.SecretsFromEnv(getenv)
+	secrets, err := loadSecrets(getenv, stderr)
 	if err != nil {
-		for _, line := range config.Problems(err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return errReported
+		return err
 	}
 	logger, err := newLogger(cfg.Log, stderr)
 	if err != nil {
@@ -69,14 +66,9 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 		return err
 	}
 	iamClient := reset.NewIAMClient(awsCfg, reset.RetryOptions{})
-	consoleURL := cfg.AWS.ConsoleURL
-	if consoleURL == "" {
-		lookupCtx, cancel := context.WithTimeout(ctx, cfg.AWS.CallTimeout.D())
-		consoleURL, err = reset.SignInURL(lookupCtx, iamClient, sts.NewFromConfig(awsCfg), awsCfg.Region)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("%w (set aws.console_url to skip this look-up)", err)
-		}
+	signIn, err := consoleURL(ctx, cfg, iamClient, sts.NewFromConfig(awsCfg), awsCfg.Region)
+	if err != nil {
+		return err
 	}
 	// A dry run records nothing, so it does not open the store: it works
 	// beside a running bot and creates no database.
@@ -89,7 +81,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 		defer s.Close()
 		st = s
 	}
-	rem, err := reminder.New(reminderOptions(cfg, secrets, iamClient, st, consoleURL, nil, logger, nil))
+	rem, err := reminder.New(reminderOptions(cfg, secrets, iamClient, st, signIn, nil, logger, nil))
 	if err != nil {
 		return err
 	}

@@ -38,18 +38,43 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if *dryRun {
 		cfg.Reset.DryRun = true
 	}
-	secrets, err := config.SecretsFromEnv(getenv)
+	secrets, err := loadSecrets(getenv, stderr)
 	if err != nil {
-		for _, line := range config.Problems(err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return errReported
+		return err
 	}
 	logger, err := newLogger(cfg.Log, stderr)
 	if err != nil {
 		return err
 	}
 	return serve(ctx, cfg, secrets, logger, serveOptions{})
+}
+
+// loadSecrets reads the tokens from the environment, printing every
+// problem (never a token).
+func loadSecrets(getenv func(string) string, stderr io.Writer) (config.Secrets, error) {
+	secrets, err := config.SecretsFromEnv(getenv)
+	if err != nil {
+		for _, line := range config.Problems(err) {
+			fmt.Fprintln(stderr, line)
+		}
+		return secrets, errReported
+	}
+	return secrets, nil
+}
+
+// consoleURL is aws.console_url, or else the sign-in URL looked up from
+// the account alias or ID.
+func consoleURL(ctx context.Context, cfg config.Config, iamClient reset.AccountAPI, stsClient reset.CallerAPI, region string) (string, error) {
+	if cfg.AWS.ConsoleURL != "" {
+		return cfg.AWS.ConsoleURL, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.AWS.CallTimeout.D())
+	defer cancel()
+	u, err := reset.SignInURL(ctx, iamClient, stsClient, region)
+	if err != nil {
+		return "", fmt.Errorf("%w (set aws.console_url to skip this look-up)", err)
+	}
+	return u, nil
 }
 
 // serveOptions are the knobs that tests and the demo turn.
@@ -76,14 +101,9 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	iamClient := reset.NewIAMClient(awsCfg, so.retry, metrics.AWSMiddleware(m), reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
 	stsClient := sts.NewFromConfig(awsCfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, metrics.AWSMiddleware(m)) })
 
-	consoleURL := cfg.AWS.ConsoleURL
-	if consoleURL == "" {
-		lookupCtx, cancel := context.WithTimeout(ctx, cfg.AWS.CallTimeout.D())
-		consoleURL, err = reset.SignInURL(lookupCtx, iamClient, stsClient, awsCfg.Region)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("%w (set aws.console_url to skip this look-up)", err)
-		}
+	signIn, err := consoleURL(ctx, cfg, iamClient, stsClient, awsCfg.Region)
+	if err != nil {
+		return err
 	}
 
 	gen, err := password.NewGenerator(cfg.Reset.PasswordLength)
@@ -104,7 +124,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 		Secrets:    secrets,
 		Resetter:   callTimeout{resetter, cfg.AWS.CallTimeout.D()},
 		Store:      st,
-		ConsoleURL: consoleURL,
+		ConsoleURL: signIn,
 		Logger:     logger,
 		Metrics:    m,
 	}
@@ -136,7 +156,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	}
 
 	if cfg.Reminders.Enabled {
-		stopReminders, err := startReminders(ctx, reminderOptions(cfg, secrets, iamClient, st, consoleURL, resetOpts.Wait, logger, m))
+		stopReminders, err := startReminders(ctx, reminderOptions(cfg, secrets, iamClient, st, signIn, resetOpts.Wait, logger, m))
 		if err != nil {
 			return err
 		}
@@ -145,7 +165,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 
 	logger.Info("aws-reset-bot starting", slog.String("version", Version), slog.Int("listed_users", len(cfg.Users)),
 		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", cfg.Store.Path),
-		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", consoleURL))
+		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
 	err = bot.Run(ctx)
 	logger.Info("aws-reset-bot stopped")
 	return err
