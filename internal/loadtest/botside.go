@@ -55,6 +55,8 @@ type BotSpec struct {
 	Concurrency int           `json:"concurrency"` // reset.concurrency; 0 = the default
 	IAMRate     float64       `json:"iam_rate"`    // aws.max_calls_per_second; 0 = none
 	Deadline    time.Duration `json:"deadline"`    // reset.deadline; 0 = the default
+	// SlackLimits are slackbot.Options.SlackLimits; nil = the published tiers.
+	SlackLimits map[string]int `json:"slack_limits,omitempty"`
 }
 
 // Config is the bot configuration for s: the defaults, as a deployment
@@ -112,13 +114,14 @@ func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 		reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
 	resetOpts := reset.Options{}
 	bot, err := slackbot.New(slackbot.Options{
-		Config:     cfg,
-		Secrets:    config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken},
-		Resetter:   reset.New(iamClient, gen, resetOpts),
-		Store:      st,
-		ConsoleURL: consoleURL,
-		Logger:     slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Metrics:    m,
+		Config:      cfg,
+		Secrets:     config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken},
+		Resetter:    reset.New(iamClient, gen, resetOpts),
+		Store:       st,
+		ConsoleURL:  consoleURL,
+		Logger:      slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Metrics:     m,
+		SlackLimits: spec.SlackLimits,
 	})
 	if err != nil {
 		return err

@@ -30,6 +30,13 @@ type Options struct {
 	CPUProfile  string         // CPU profile of the bot's process
 	MemProfile  string         // heap profile of the bot's process, at the end
 	Progress    io.Writer      // progress lines; nil = none
+
+	// SlackLimits are the bot's paces for throttled methods (see
+	// slackbot.Options.SlackLimits); nil = Slack's published tiers.
+	SlackLimits map[string]int
+	// Prepare, if set, is called with the fakes before the bot's burst:
+	// tests inject faults with it.
+	Prepare func(*fakeslack.Server, *fakeaws.Server)
 }
 
 // Result is what one load test measured.
@@ -243,7 +250,7 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	}
 	defer os.RemoveAll(dir)
 	spec := BotSpec{SlackAPIURL: slk.APIURL(), IAMURL: iam.URL(), StoreDir: dir, People: people,
-		Concurrency: o.Concurrency, IAMRate: o.IAMRate, Deadline: o.Deadline}
+		Concurrency: o.Concurrency, IAMRate: o.IAMRate, Deadline: o.Deadline, SlackLimits: o.SlackLimits}
 	side, err := startSide(o, "bot", spec)
 	if err != nil {
 		return err
@@ -267,6 +274,9 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	}
 	if res.IdleMemory, err = side.Memory(); err != nil {
 		return fmt.Errorf("read the idle bot's memory: %w", err)
+	}
+	if o.Prepare != nil {
+		o.Prepare(slk, iam)
 	}
 
 	start := time.Now()

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
 )
 
 func TestSummarize(t *testing.T) {
@@ -120,5 +123,42 @@ func TestSmoke(t *testing.T) {
 	}
 	if c := res.IAMCalls["UpdateLoginProfile"]; c.OK != 40 {
 		t.Errorf("UpdateLoginProfile calls = %+v; want 40 ok", c)
+	}
+}
+
+// TestBurstUnderThrottling throttles every Slack method the reset flow
+// calls, the password delivery after the IAM reset included, and checks
+// that every person still gets exactly one password and one notice: no
+// delivery lost, none repeated.
+func TestBurstUnderThrottling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the bot")
+	}
+	const n = 30
+	fast := map[string]int{}
+	for _, m := range []string{"users.info", "conversations.open", "chat.postEphemeral", "chat.postMessage"} {
+		fast[m] = 1200 // paced at 50ms once throttled, to keep the test short
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	res, err := Run(ctx, Options{
+		Users: n, IAMLatency: 5 * time.Millisecond, InProcess: true, NoBaseline: true,
+		Idle: 10 * time.Millisecond, Timeout: 30 * time.Second, Concurrency: 8, SlackLimits: fast,
+		Prepare: func(slk *fakeslack.Server, _ *fakeaws.Server) {
+			for m := range fast {
+				slk.FailNext(m, 4, fakeslack.Fault{Status: 429, RetryAfter: time.Second})
+			}
+		},
+	})
+	if err != nil {
+		t.Fatalf("Run() error %v", err)
+	}
+	if len(res.Problems) > 0 {
+		t.Fatalf("Run() problems:\n%s", strings.Join(res.Problems, "\n"))
+	}
+	for m := range fast {
+		if c := res.SlackCalls[m]; c.Throttled != 4 || c.OK != n {
+			t.Errorf("%s calls = %+v; want 4 throttled and %d ok", m, c, n)
+		}
 	}
 }

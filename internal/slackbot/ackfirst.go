@@ -77,9 +77,19 @@ func (b *Bot) holdWork(ctx context.Context, f func(context.Context)) {
 	b.held.add(time.Now(), heldWork{ctx: ctx, f: f})
 }
 
-// releaseHeld hands all held work to the pool, in arrival order.
+// releaseHeld hands all held work to the pool, in arrival order. Once in
+// a slot, each waits to be admitted under Slack's limits (see pacer.admit)
+// and only then starts its deadline, so a request that queued behind a
+// Retry-After still has its whole deadline to finish.
 func (b *Bot) releaseHeld() {
 	for _, w := range b.held.take() {
-		b.goWork(w.ctx, w.f)
+		b.goWork(w.ctx, func(context.Context) {
+			if err := b.pace.admit(w.ctx); err != nil {
+				return // shutting down; the ack promised nothing more
+			}
+			ctx, cancel := context.WithTimeout(w.ctx, b.cfg.Reset.Deadline.D())
+			defer cancel()
+			w.f(ctx)
+		})
 	}
 }

@@ -71,6 +71,10 @@ type Options struct {
 	PingInterval time.Duration
 	// SlackRetry overrides how Web API calls are retried; tests shorten it.
 	SlackRetry *slack.RetryConfig
+	// SlackLimits are the per-minute limits a Web API method is paced at
+	// once Slack has throttled it; nil means Slack's published tiers. Tests
+	// raise them.
+	SlackLimits map[string]int
 }
 
 // Bot answers the slash command. Make one with New; Run it once.
@@ -93,6 +97,7 @@ type Bot struct {
 	sem  chan struct{}  // bounds the requests worked on at once
 	work sync.WaitGroup // requests in flight
 	held *holdback      // work waiting for the acks to go out; Run loop only
+	pace *pacer         // Slack's rate limits, as learned from 429s
 
 	dmMu sync.Mutex
 	dms  map[string]string // DM channel ID by user ID; DM IDs never change
@@ -141,10 +146,11 @@ func New(opts Options) (*Bot, error) {
 		slack.NewRateLimitErrorRetryHandler(retry),
 		slack.NewServerErrorRetryHandler(retry),
 	}
+	pace := newPacer(opts.SlackLimits)
 	api := slack.New(opts.Secrets.BotToken,
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionAppLevelToken(opts.Secrets.AppToken),
-		slack.OptionHTTPClient(&measuredClient{client: opts.HTTPClient, metrics: opts.Metrics}),
+		slack.OptionHTTPClient(&pacedClient{next: &measuredClient{client: opts.HTTPClient, metrics: opts.Metrics}, pace: pace}),
 		slack.OptionRetryConfig(retry),
 	)
 	var sockOpts []socketmode.Option
@@ -167,6 +173,7 @@ func New(opts Options) (*Bot, error) {
 		store:    opts.Store,
 		users:    users,
 		sem:      make(chan struct{}, cfg.Reset.Concurrency),
+		pace:     pace,
 		dms:      map[string]string{},
 		groups:   groupCache{ttl: time.Minute},
 	}, nil
