@@ -55,6 +55,9 @@ type BotSpec struct {
 	Concurrency int           `json:"concurrency"` // reset.concurrency; 0 = the default
 	IAMRate     float64       `json:"iam_rate"`    // aws.max_calls_per_second; 0 = none
 	Deadline    time.Duration `json:"deadline"`    // reset.deadline; 0 = the default
+	// AnswerAcks makes the baseline ack with an answer as large as the
+	// bot's "working on it" instead of a bare ack.
+	AnswerAcks bool `json:"answer_acks,omitempty"`
 	// SlackLimits are slackbot.Options.SlackLimits; nil = the published tiers.
 	SlackLimits map[string]int `json:"slack_limits,omitempty"`
 }
@@ -132,6 +135,11 @@ func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 // RunBaseline runs the bare Socket Mode client the bot is compared with:
 // slack-go's client, acking every envelope and doing nothing else.
 func RunBaseline(ctx context.Context, spec BotSpec) error {
+	// The bot's answer, with a request ID's worth of text: what its ack
+	// carries, so this baseline costs Slack's side as much to read.
+	text := "Working on it. I'll answer in a direct message from me. (request RABCDEFGHJK)"
+	answer := map[string]any{"response_type": "ephemeral", "text": text,
+		"blocks": []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)}}
 	api := slack.New(fakeslack.BotToken, slack.OptionAPIURL(spec.SlackAPIURL), slack.OptionAppLevelToken(fakeslack.AppToken))
 	sock := socketmode.New(api)
 	errc := make(chan error, 1)
@@ -145,7 +153,11 @@ func RunBaseline(ctx context.Context, spec BotSpec) error {
 			return err
 		case evt := <-sock.Events:
 			if evt.Request != nil && evt.Request.EnvelopeID != "" {
-				_ = sock.Ack(*evt.Request)
+				if spec.AnswerAcks {
+					_ = sock.Ack(*evt.Request, answer)
+				} else {
+					_ = sock.Ack(*evt.Request)
+				}
 			}
 		}
 	}

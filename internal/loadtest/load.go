@@ -25,6 +25,7 @@ type Options struct {
 	Deadline    time.Duration  // reset.deadline; 0 = the bot's default
 	InProcess   bool           // run the bot in this process instead of a child
 	NoBaseline  bool           // skip the bare-client run
+	AnswerAcks  bool           // the baseline acks with an answer as large as the bot's
 	Timeout     time.Duration  // bound on the whole burst; default 30m
 	Idle        time.Duration  // how long the bot sits idle before the burst; default 2s
 	CPUProfile  string         // CPU profile of the bot's process
@@ -50,6 +51,8 @@ type Result struct {
 
 	Ack      Latencies  `json:"ack"`
 	Baseline *Latencies `json:"baseline_ack,omitempty"`
+	// BaselineAnswers says the baseline acked with an answer, not bare.
+	BaselineAnswers bool `json:"baseline_answers,omitempty"`
 	// AckRatioP99 is the bot's ack p99 over the bare client's.
 	AckRatioP99 float64 `json:"ack_ratio_p99,omitempty"`
 
@@ -119,7 +122,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("baseline: %w", err)
 		}
-		res.Baseline = &lat
+		res.Baseline, res.BaselineAnswers = &lat, o.AnswerAcks
 		fmt.Fprintf(o.Progress, "baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
 	}
 	if err := runBotBurst(ctx, o, people, &res); err != nil {
@@ -157,7 +160,7 @@ func runBaseline(ctx context.Context, o Options, people []Person) (Latencies, er
 		return Latencies{}, err
 	}
 	defer os.RemoveAll(dir)
-	side, err := startSide(Options{InProcess: o.InProcess}, "baseline", BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir})
+	side, err := startSide(Options{InProcess: o.InProcess}, "baseline", BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir, AnswerAcks: o.AnswerAcks})
 	if err != nil {
 		return Latencies{}, err
 	}

@@ -67,9 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.Deadline, "deadline", 0, "the bot's reset.deadline (0 = its default)")
 	fs.BoolVar(&o.InProcess, "in-process", false, "run the bot in this process (its memory then includes the fakes')")
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the bare Socket Mode client's run")
+	fs.BoolVar(&o.AnswerAcks, "baseline-answers", false, "the baseline acks with an answer as large as the bot's \"working on it\", not bare")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bot process's CPU profile here")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the bot process's heap profile here, at the end")
+	runs := fs.Int("runs", 1, "repeat the whole test this many times and compare the acks' medians (ack latency is noisy on a small machine)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return errReported
@@ -78,26 +80,82 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.RateLimits = fakeslack.PublishedTiers()
 	}
 	o.Progress = stderr
-	res, err := Run(ctx, o)
-	if err != nil {
-		return err
+	var results []Result
+	var problems []string
+	for range max(1, *runs) {
+		res, err := Run(ctx, o)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		problems = append(problems, res.Problems...)
 	}
+	sum := Summarise(results)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		out := any(results[0])
+		if len(results) > 1 {
+			out = struct {
+				Runs    []Result `json:"runs"`
+				Summary Summary  `json:"summary"`
+			}{results, sum}
+		}
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 	} else {
-		Print(stdout, res)
+		for i, res := range results {
+			if len(results) > 1 {
+				fmt.Fprintf(stdout, "--- run %d of %d\n", i+1, len(results))
+			}
+			Print(stdout, res)
+		}
+		if len(results) > 1 {
+			fmt.Fprintf(stdout, "--- over %d runs: ack p99 median bot %v, baseline %v, ratio of medians %.2f; "+
+				"last password median %v; peak RSS max %s\n", len(results), sum.AckP99, sum.BaselineP99, sum.Ratio,
+				sum.LastPassword, MiB(sum.PeakKiB))
+		}
 	}
-	if len(res.Problems) > 0 {
-		for _, p := range res.Problems {
+	if len(problems) > 0 {
+		for _, p := range problems {
 			fmt.Fprintln(stderr, "FAIL:", p)
 		}
 		return errReported
 	}
 	return nil
+}
+
+// Summary compares several runs by their medians.
+type Summary struct {
+	AckP99       Duration `json:"ack_p99_median"`
+	BaselineP99  Duration `json:"baseline_ack_p99_median"`
+	Ratio        float64  `json:"ack_p99_ratio_of_medians"`
+	LastPassword Duration `json:"time_to_last_password_median"`
+	PeakKiB      int64    `json:"peak_rss_kib_max"`
+}
+
+// Summarise takes the medians of the runs' ack p99s and times, and the
+// largest peak RSS.
+func Summarise(results []Result) Summary {
+	var bot, base, last []time.Duration
+	var s Summary
+	for _, r := range results {
+		bot = append(bot, time.Duration(r.Ack.P99))
+		last = append(last, time.Duration(r.LastPassword))
+		if r.Baseline != nil {
+			base = append(base, time.Duration(r.Baseline.P99))
+		}
+		s.PeakKiB = max(s.PeakKiB, r.FinalMemory.PeakKiB)
+	}
+	s.AckP99, s.LastPassword = Summarize(bot).P50, Summarize(last).P50
+	if len(base) > 0 {
+		s.BaselineP99 = Summarize(base).P50
+		if s.BaselineP99 > 0 {
+			s.Ratio = float64(s.AckP99) / float64(s.BaselineP99)
+		}
+	}
+	return s
 }
 
 // Print writes res for people to read.
@@ -109,7 +167,11 @@ func Print(w io.Writer, res Result) {
 	fmt.Fprintf(w, "ack (bot):      p50 %v  p99 %v  max %v  (n=%d)\n", res.Ack.P50, res.Ack.P99, res.Ack.Max, res.Ack.N)
 	if res.Baseline != nil {
 		b := res.Baseline
-		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d)\n", b.P50, b.P99, b.Max, b.N)
+		kind := "bare acks"
+		if res.BaselineAnswers {
+			kind = "acks with an answer"
+		}
+		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d, %s)\n", b.P50, b.P99, b.Max, b.N, kind)
 		fmt.Fprintf(w, "ack p99 bot/baseline: %.2f\n", res.AckRatioP99)
 	}
 	fmt.Fprintf(w, "passwords delivered: %d; last after %v (%.1f resets/s); last notice after %v\n",

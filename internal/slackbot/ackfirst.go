@@ -1,7 +1,10 @@
 package slackbot
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -92,4 +95,25 @@ func (b *Bot) releaseHeld() {
 			w.f(ctx)
 		})
 	}
+}
+
+// ackPlaceholder stands for the request ID in the encoded working ack. It
+// has a request ID's shape, so the message renders it as it would any ID.
+const ackPlaceholder = "RZZZZZZZZZZ"
+
+// workingAckParts is the ack payload of workingMessage, encoded once and
+// cut where the request ID goes.
+var workingAckParts = sync.OnceValue(func() [][]byte {
+	b, err := json.Marshal(ackPayload(workingMessage(ackPlaceholder)))
+	if err != nil {
+		panic("slackbot: encode the working ack: " + err.Error())
+	}
+	return bytes.Split(b, []byte(ackPlaceholder))
+})
+
+// workingAck is ackPayload(workingMessage(id)) as JSON, without encoding
+// it again for every command of a burst. id must be a request ID
+// (request.ValidID), which JSON and mrkdwn carry unchanged.
+func workingAck(id string) json.RawMessage {
+	return bytes.Join(workingAckParts(), []byte(id))
 }

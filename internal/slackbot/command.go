@@ -60,7 +60,7 @@ func ackPayload(m slacktext.Message) map[string]any {
 
 // preflight decides, without any network call, what the ack says. It
 // returns a request ID when there is work to do.
-func (b *Bot) preflight(cmd slack.SlashCommand) (requestID string, reply map[string]any) {
+func (b *Bot) preflight(cmd slack.SlashCommand) (requestID string, reply any) {
 	switch kind, _ := parseCommand(cmd.Text); kind {
 	case commandHelp:
 		return "", ackPayload(helpMessage(b.cfg.Slack.Command))
@@ -68,7 +68,7 @@ func (b *Bot) preflight(cmd slack.SlashCommand) (requestID string, reply map[str
 		return "", ackPayload(mentionHelpMessage(b.cfg.Slack.Command))
 	}
 	id := request.NewID()
-	return id, ackPayload(workingMessage(id))
+	return id, workingAck(id)
 }
 
 // handleCommand works on one acked slash command.
