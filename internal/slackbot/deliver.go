@@ -23,6 +23,12 @@ func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
 	if ok {
 		return id, nil
 	}
+	if id := b.storedDM(ctx, userID); id != "" {
+		b.dmMu.Lock()
+		b.dms[userID] = id
+		b.dmMu.Unlock()
+		return id, nil
+	}
 	ch, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}})
 	if err != nil {
 		return "", fmt.Errorf("open a DM with %s: %w", userID, err)
@@ -30,6 +36,7 @@ func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
 	b.dmMu.Lock()
 	b.dms[userID] = ch.ID
 	b.dmMu.Unlock()
+	b.rememberDM(ctx, userID, ch.ID)
 	return ch.ID, nil
 }
 

@@ -70,6 +70,17 @@ CREATE TABLE reminders (
 	sent_at      INTEGER NOT NULL
 ) STRICT;
 `,
+	// 2: the bot's DM channel with each person, as conversations.open
+	// answered, so a restart does not open them all again.
+	`
+CREATE TABLE dm_channels (
+	team_id    TEXT    NOT NULL,
+	slack_user TEXT    NOT NULL,
+	channel_id TEXT    NOT NULL,
+	opened_at  INTEGER NOT NULL,
+	PRIMARY KEY (team_id, slack_user)
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date in one transaction. BEGIN IMMEDIATE
