@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // Options configures one load test.
@@ -26,6 +28,7 @@ type Options struct {
 	InProcess   bool           // run the bot in this process instead of a child
 	NoBaseline  bool           // skip the bare-client run
 	AnswerAcks  bool           // the baseline acks with an answer as large as the bot's
+	WarmDMs     bool           // the store already knows every DM channel, as after a restart
 	Timeout     time.Duration  // bound on the whole burst; default 30m
 	Idle        time.Duration  // how long the bot sits idle before the burst; default 2s
 	CPUProfile  string         // CPU profile of the bot's process
@@ -252,6 +255,11 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if o.WarmDMs {
+		if err := rememberDMs(ctx, filepath.Join(dir, "aws-reset.db"), people); err != nil {
+			return err
+		}
+	}
 	spec := BotSpec{SlackAPIURL: slk.APIURL(), IAMURL: iam.URL(), StoreDir: dir, People: people,
 		Concurrency: o.Concurrency, IAMRate: o.IAMRate, Deadline: o.Deadline, SlackLimits: o.SlackLimits}
 	side, err := startSide(o, "bot", spec)
@@ -327,6 +335,23 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	if o.RateLimits != nil {
 		f := TierFloor(o.RateLimits, res.SlackCalls, len(people))
 		res.Floor = &f
+	}
+	return nil
+}
+
+// rememberDMs records every person's DM channel in the store at path, as a
+// previous run of the bot would have.
+func rememberDMs(ctx context.Context, path string, people []Person) error {
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	for _, p := range people {
+		if err := st.SetDMChannel(ctx, fakeslack.TeamID, p.SlackUser, fakeslack.DMChannel(p.SlackUser), now); err != nil {
+			return err
+		}
 	}
 	return nil
 }

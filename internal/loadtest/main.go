@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.IAMRate, "iam-rate", 0, "the bot's aws.max_calls_per_second (0 = none)")
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "the bot's reset.concurrency (0 = its default)")
 	fs.DurationVar(&o.Deadline, "deadline", 0, "the bot's reset.deadline (0 = its default)")
+	fs.BoolVar(&o.WarmDMs, "warm-dms", false, "start with every DM channel in the store, as after a restart (no conversations.open)")
 	fs.BoolVar(&o.InProcess, "in-process", false, "run the bot in this process (its memory then includes the fakes')")
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the bare Socket Mode client's run")
 	fs.BoolVar(&o.AnswerAcks, "baseline-answers", false, "the baseline acks with an answer as large as the bot's \"working on it\", not bare")
