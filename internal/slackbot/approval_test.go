@@ -441,3 +441,21 @@ func TestResumeInterruptedApproved(t *testing.T) {
 		t.Errorf("UpdateLoginProfile calls = %d; want 0", n)
 	}
 }
+
+func TestAuditChannel(t *testing.T) {
+	const auditChannel = "C0AUDIT001"
+	h := newHarness(t, withApproval(), withConfig(func(c *config.Config) { c.Audit.Channel = auditChannel }))
+	h.slack.AddChannel(auditChannel, fakeslack.BotUserID)
+	h.start()
+	h.command(alice, "")
+	h.click(admin, h.waitApprovalMessage("alice"), denyID)
+	h.command(admin, "<@"+carol+">") // carol has no console password: fails
+	h.reveal(carol)
+	for _, want := range []string{"denied by <@" + admin + ">", "failed: no_login_profile"} {
+		if _, err := h.slack.WaitMessage(h.ctx(), func(m fakeslack.Message) bool {
+			return m.Channel == auditChannel && strings.Contains(m.Text, want)
+		}); err != nil {
+			t.Errorf("no audit channel post containing %q: %s", want, h.dump())
+		}
+	}
+}
