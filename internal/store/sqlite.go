@@ -89,9 +89,10 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	// WAL with synchronous=NORMAL: a commit is not fsynced on its own, only
 	// at checkpoints. It survives any crash of the bot, and the file never
 	// corrupts; an OS crash or power cut may roll back the last commits,
-	// which the request states are built to survive (a request found in
-	// approved or resetting is resumed with a fresh password). FULL costs an
-	// fsync per write, six per reset; see docs/benchmarks.md.
+	// which the request states are built to survive (a request found
+	// resetting is resumed with a fresh password; one found approved is
+	// ended and its owner asked to ask again). FULL costs an fsync per
+	// write, six per reset; see docs/benchmarks.md.
 	s.w, err = sql.Open("sqlite", dsn(abs,
 		"busy_timeout", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(NORMAL)"))
 	if err != nil {
