@@ -6,12 +6,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/botsource"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 )
 
@@ -312,25 +312,12 @@ func TestCodeCalls(t *testing.T) {
 	}
 }
 
-// botSources returns the module's Go files compiled into the bot binary:
-// tests, fakes and tools the binary does not import are not the bot.
+// botSources returns the Go files compiled into the bot binary.
 func botSources(t *testing.T) []string {
 	t.Helper()
-	const module = "github.com/aws-reset-bot/aws-reset-bot"
-	out, err := exec.Command("go", "list", "-deps", "-f",
-		`{{.ImportPath}}{{range .GoFiles}} {{$.Dir}}/{{.}}{{end}}`, module+"/bot").Output()
+	files, err := botsource.Files()
 	if err != nil {
-		t.Fatalf("go list the bot's packages: %v", err)
-	}
-	var files []string
-	for line := range strings.Lines(string(out)) {
-		fields := strings.Fields(line)
-		if len(fields) > 1 && (fields[0] == module || strings.HasPrefix(fields[0], module+"/")) {
-			files = append(files, fields[1:]...)
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("go list found no sources of the bot")
+		t.Fatal(err)
 	}
 	return files
 }

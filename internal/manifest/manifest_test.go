@@ -5,7 +5,6 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
-	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/botsource"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 )
 
@@ -307,25 +307,12 @@ func hasKey[V any](m map[string]V, k string) bool {
 	return ok
 }
 
-// botSources returns the module's Go files compiled into the bot binary:
-// tests, fakes and tools the binary does not import are not the bot.
+// botSources returns the Go files compiled into the bot binary.
 func botSources(t *testing.T) []string {
 	t.Helper()
-	const module = "github.com/aws-reset-bot/aws-reset-bot"
-	out, err := exec.Command("go", "list", "-deps", "-f",
-		`{{.ImportPath}}{{range .GoFiles}} {{$.Dir}}/{{.}}{{end}}`, module+"/bot").Output()
+	files, err := botsource.Files()
 	if err != nil {
-		t.Fatalf("go list the bot's packages: %v", err)
-	}
-	var files []string
-	for line := range strings.Lines(string(out)) {
-		fields := strings.Fields(line)
-		if len(fields) > 1 && (fields[0] == module || strings.HasPrefix(fields[0], module+"/")) {
-			files = append(files, fields[1:]...)
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("go list found no sources of the bot")
+		t.Fatal(err)
 	}
 	return files
 }
