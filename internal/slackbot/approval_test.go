@@ -93,6 +93,19 @@ func (h *harness) clickAction(a fakeslack.BlockAction) {
 	}
 }
 
+// seedRequest records an approved self-service request, as a previous run
+// would have left it.
+func (h *harness) seedRequest(user, iamUser string) request.Request {
+	h.t.Helper()
+	now := time.Now()
+	req := request.Request{ID: request.NewID(), Token: request.NewToken(), TeamID: fakeslack.TeamID,
+		SlackUser: user, IAMUser: iamUser, RequestedBy: user, State: request.Approved, CreatedAt: now, UpdatedAt: now}
+	if _, err := h.store.CreateRequest(context.Background(), req); err != nil {
+		h.t.Fatal(err)
+	}
+	return req
+}
+
 // requestState reads the one request of the IAM user from the store.
 func (h *harness) requestState(id string) request.State {
 	h.t.Helper()
@@ -318,13 +331,8 @@ func TestResumeLeftResetting(t *testing.T) {
 	h.start()
 	// A previous run crashed after the IAM call and before the DM: the
 	// request is left in Resetting.
-	now := time.Now()
-	req := request.Request{ID: request.NewID(), Token: request.NewToken(), TeamID: fakeslack.TeamID,
-		SlackUser: alice, IAMUser: "alice", RequestedBy: alice, State: request.Approved, CreatedAt: now, UpdatedAt: now}
-	if _, err := h.store.CreateRequest(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.store.Move(context.Background(), req.ID, []request.State{request.Approved}, request.Resetting, now, nil); err != nil {
+	req := h.seedRequest(alice, "alice")
+	if _, err := h.store.Move(context.Background(), req.ID, []request.State{request.Approved}, request.Resetting, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.stop(); err != nil {
@@ -422,12 +430,7 @@ func TestResumeInterruptedApproved(t *testing.T) {
 	h.start()
 	// A self-service request recorded as approved, and the run stopped
 	// before the reset began.
-	now := time.Now()
-	req := request.Request{ID: request.NewID(), Token: request.NewToken(), TeamID: fakeslack.TeamID,
-		SlackUser: alice, IAMUser: "alice", RequestedBy: alice, State: request.Approved, CreatedAt: now, UpdatedAt: now}
-	if _, err := h.store.CreateRequest(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
+	req := h.seedRequest(alice, "alice")
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
