@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/leakcheck"
 )
 
 // remindFakes starts the fakes for the reminder commands, on the real
@@ -114,7 +115,7 @@ func TestRunSendsReminders(t *testing.T) {
 	slack, _, cfg, _ := remindFakes(t, true)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr leakcheck.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &stdout, &stderr, tokens) }()
 

@@ -10,31 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/leakcheck"
 )
-
-// lockedBuffer collects a command's output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
@@ -82,7 +64,7 @@ users:
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr leakcheck.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &stdout, &stderr, tokens) }()
 
@@ -181,11 +163,10 @@ users:
 		t.Fatal("run did not stop")
 	}
 
-	out := stdout.String() + stderr.String() + metrics
-	for _, secret := range []string{fakeslack.AppToken, fakeslack.BotToken, fakeaws.SecretAccessKey, profile.Password} {
-		if strings.Contains(out, secret) {
-			t.Errorf("a secret (%.6s…) appears in the output", secret)
-		}
+	for _, leak := range leakcheck.Find(append(fakeslack.Secrets(), iam.Secrets()...), map[string][]byte{
+		"stdout": []byte(stdout.String()), "the logs": []byte(stderr.String()), "/metrics": []byte(metrics),
+	}) {
+		t.Error(leak)
 	}
 	for _, want := range []string{`"msg":"aws-reset-bot starting"`, `"listed_users":1`, `"msg":"password reset and delivered"`} {
 		if !strings.Contains(stderr.String(), want) {
@@ -194,7 +175,7 @@ users:
 	}
 }
 
-func waitFor(t *testing.T, ctx context.Context, buf *lockedBuffer, re *regexp.Regexp) string {
+func waitFor(t *testing.T, ctx context.Context, buf *leakcheck.Buffer, re *regexp.Regexp) string {
 	t.Helper()
 	for {
 		if m := re.FindStringSubmatch(buf.String()); m != nil {

@@ -114,3 +114,15 @@ func (s *Server) waitFor(ctx context.Context, list func() []Call, action string,
 		}
 	}
 }
+
+// Secrets returns what must never appear in logs, output or files: the
+// secret access key and every password sent to this fake, accepted or not.
+func (s *Server) Secrets() []string {
+	secrets := []string{SecretAccessKey}
+	for _, c := range s.Calls("") {
+		if pw := c.Params.Get("Password"); pw != "" {
+			secrets = append(secrets, pw)
+		}
+	}
+	return secrets
+}

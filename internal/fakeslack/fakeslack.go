@@ -306,3 +306,7 @@ func (s *Server) nextIDLocked() int {
 	s.seq++
 	return s.seq
 }
+
+// Secrets returns what must never appear in logs, output or files: the
+// app-level and bot tokens.
+func Secrets() []string { return []string{AppToken, BotToken} }

@@ -1,11 +1,9 @@
 package reminder_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/leakcheck"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
@@ -105,24 +104,6 @@ func (c *fakeClock) WaitTimer(ctx context.Context) (time.Time, bool) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a Reminder wired to the fake Slack and the fake IAM through
 // the real clients, with a real SQLite store in a temp dir and one fake
 // clock.
@@ -134,7 +115,7 @@ type harness struct {
 	cfg     config.Config
 	dbPath  string
 	store   *store.SQLite
-	logs    *syncBuffer
+	logs    *leakcheck.Buffer
 	reg     *prometheus.Registry
 	rem     *reminder.Reminder
 	options func(*reminder.Options)
@@ -145,7 +126,7 @@ type harness struct {
 // days, and nobody's password set yet (see setExpiry).
 func newHarness(t *testing.T, start time.Time, aliceTZ, bobTZ string) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newClock(start), logs: &syncBuffer{}}
+	h := &harness{t: t, clock: newClock(start), logs: &leakcheck.Buffer{}}
 	h.slack = fakeslack.New(fakeslack.Options{Now: h.clock.Now})
 	t.Cleanup(h.slack.Close)
 	// Every action is allowed until a test says otherwise (SetAllowed).
@@ -271,10 +252,8 @@ func (h *harness) metric(name string, labels map[string]string) float64 {
 // in the logs.
 func (h *harness) scanForSecrets() {
 	logs := h.logs.String()
-	for _, s := range []string{fakeslack.AppToken, fakeslack.BotToken, fakeaws.SecretAccessKey} {
-		if strings.Contains(logs, s) {
-			h.t.Errorf("a secret (%.6s…) appears in the logs", s)
-		}
+	for _, leak := range leakcheck.Find(append(fakeslack.Secrets(), fakeaws.SecretAccessKey), map[string][]byte{"the logs": []byte(logs)}) {
+		h.t.Error(leak)
 	}
 	if h.t.Failed() {
 		h.t.Logf("logs:\n%s", logs)

@@ -1,7 +1,6 @@
 package slackbot_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/leakcheck"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
@@ -50,7 +50,7 @@ type harness struct {
 	cfg    config.Config
 	store  *store.SQLite
 	dbPath string
-	logs   *syncBuffer
+	logs   *leakcheck.Buffer
 	bot    *slackbot.Bot
 	cancel context.CancelFunc
 	done   chan error
@@ -89,7 +89,7 @@ func withOptions(f func(*slackbot.Options)) harnessOption {
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, logs: &syncBuffer{}, clock: &testClock{}}
+	h := &harness{t: t, logs: &leakcheck.Buffer{}, clock: &testClock{}}
 	h.slack = fakeslack.New(fakeslack.Options{})
 	t.Cleanup(h.slack.Close)
 	h.iam = fakeaws.New(fakeaws.Options{AccountAlias: "example-co"})
@@ -284,44 +284,18 @@ func passwordOf(t *testing.T, m fakeslack.Message) string {
 // scanForSecrets fails the test if a password IAM received, a token or the
 // AWS secret key appears in the logs or the store file.
 func (h *harness) scanForSecrets() {
-	secrets := []string{fakeslack.AppToken, fakeslack.BotToken, fakeaws.SecretAccessKey}
-	for _, c := range h.iam.Calls("") {
-		if pw := c.Params.Get("Password"); pw != "" {
-			secrets = append(secrets, pw)
-		}
-	}
 	logs := h.logs.String()
 	db, _ := os.ReadFile(h.dbPath)
 	wal, _ := os.ReadFile(h.dbPath + "-wal")
-	for _, s := range secrets {
-		if strings.Contains(logs, s) {
-			h.t.Errorf("a secret (%.6s…) appears in the logs", s)
-		}
-		if bytes.Contains(db, []byte(s)) || bytes.Contains(wal, []byte(s)) {
-			h.t.Errorf("a secret (%.6s…) appears in the store file", s)
-		}
+	secrets := append(fakeslack.Secrets(), h.iam.Secrets()...)
+	for _, leak := range leakcheck.Find(secrets, map[string][]byte{
+		"the logs": []byte(logs), "the store file": db, "the store's WAL": wal,
+	}) {
+		h.t.Error(leak)
 	}
 	if h.t.Failed() {
 		h.t.Logf("logs:\n%s", logs)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // seen snapshots the messages so far, for waitNew.
