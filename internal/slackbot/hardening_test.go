@@ -347,12 +347,7 @@ func TestShutdownDuringBurst(t *testing.T) {
 
 func TestShutdownTimeoutLeavesRequestToResume(t *testing.T) {
 	h := newHarness(t, withOptions(func(o *slackbot.Options) { o.ShutdownTimeout = 100 * time.Millisecond }))
-	release := h.iam.Hold("UpdateLoginProfile")
-	h.start()
-	h.command(alice, "")
-	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
-		t.Fatal(err)
-	}
+	release := h.startWithResetHeld()
 	start := time.Now()
 	if err := h.stop(); err != nil {
 		t.Fatalf("Run() = %v; want nil", err)
@@ -386,12 +381,7 @@ func TestDeliveryFailsAfterRetries(t *testing.T) {
 
 func TestConnectionDroppedMidFlow(t *testing.T) {
 	h := newHarness(t)
-	release := h.iam.Hold("UpdateLoginProfile")
-	h.start()
-	h.command(alice, "")
-	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
-		t.Fatal(err)
-	}
+	release := h.startWithResetHeld()
 	before := h.slack.ConnectionCount()
 	h.slack.DropConnection()
 	if err := h.slack.WaitConnectionCount(h.ctx(), before+1); err != nil {

@@ -212,6 +212,21 @@ func (h *harness) ctx() context.Context {
 	return ctx
 }
 
+// startWithResetHeld starts the bot with IAM holding every
+// UpdateLoginProfile, has alice ask for a reset (acked), and returns once
+// her reset is held; release lets IAM answer.
+func (h *harness) startWithResetHeld() (release func()) {
+	h.t.Helper()
+	release = h.iam.Hold("UpdateLoginProfile")
+	h.start()
+	h.t.Cleanup(release) // runs before the bot is stopped
+	h.command(alice, "")
+	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
+		h.t.Fatal(err)
+	}
+	return release
+}
+
 // command types the slash command as user and waits for the ack.
 func (h *harness) command(user, text string) fakeslack.Ack {
 	h.t.Helper()

@@ -277,14 +277,8 @@ func TestHelp(t *testing.T) {
 
 func TestAckBeforeSlowIAM(t *testing.T) {
 	h := newHarness(t)
-	release := h.iam.Hold("UpdateLoginProfile")
-	defer release()
 	before, _ := h.iam.LoginProfile("alice")
-	h.start()
-	h.command(alice, "") // waits for the ack
-	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
-		t.Fatal(err)
-	}
+	release := h.startWithResetHeld()
 	// The ack came while IAM is still held: the password is unchanged.
 	if p, _ := h.iam.LoginProfile("alice"); p != before {
 		t.Fatal("IAM already answered; the test proves nothing")
@@ -330,12 +324,7 @@ func TestReconnect(t *testing.T) {
 
 func TestShutdownFinishesInFlight(t *testing.T) {
 	h := newHarness(t)
-	release := h.iam.Hold("UpdateLoginProfile")
-	h.start()
-	h.command(alice, "")
-	if _, err := h.iam.WaitHeld(h.ctx(), "UpdateLoginProfile"); err != nil {
-		t.Fatal(err)
-	}
+	release := h.startWithResetHeld()
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.stop() }()
 	release()
