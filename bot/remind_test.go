@@ -113,11 +113,7 @@ func TestRemindRefusesWhenDisabled(t *testing.T) {
 // `bot run` sends what is due at start, and stops cleanly.
 func TestRunSendsReminders(t *testing.T) {
 	slack, _, cfg, _ := remindFakes(t, true)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr leakcheck.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &stdout, &stderr, tokens) }()
+	b := startRun(t, cfg)
 
 	wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer wcancel()
@@ -125,19 +121,11 @@ func TestRunSendsReminders(t *testing.T) {
 		if _, err := slack.WaitMessage(wctx, func(m fakeslack.Message) bool {
 			return m.Channel == fakeslack.DMChannel(user) && strings.Contains(m.Text, "AWS console password")
 		}); err != nil {
-			t.Fatalf("no reminder for %s: %v\n%s", user, err, stderr.String())
+			t.Fatalf("no reminder for %s: %v\n%s", user, err, b.stderr.String())
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() = %v; want nil after SIGTERM", err)
-		}
-	case <-wctx.Done():
-		t.Fatal("run did not stop")
-	}
-	if strings.Contains(stderr.String(), fakeslack.BotToken) {
-		t.Error("the bot token appears in the logs")
+	b.sigterm()
+	for _, leak := range leakcheck.Find(fakeslack.Secrets(), map[string][]byte{"the logs": []byte(b.stderr.String())}) {
+		t.Error(leak)
 	}
 }

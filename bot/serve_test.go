@@ -62,18 +62,15 @@ users:
     iam_user: alice
 `, slack.APIURL(), filepath.Join(dir, "aws-reset.db")))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr leakcheck.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run", "--config", cfg}, &stdout, &stderr, tokens) }()
+	b := startRun(t, cfg)
+	stdout, stderr := &b.stdout, &b.stderr
 
 	wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer wcancel()
 	if err := slack.WaitConnected(wctx); err != nil {
 		t.Fatalf("not connected: %v\n%s", err, stderr.String())
 	}
-	addr := waitFor(t, wctx, &stderr, regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`))
+	addr := waitFor(t, wctx, stderr, regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`))
 	base := "http://" + addr
 
 	// The fake sees the connection a moment before the bot does.
@@ -153,15 +150,7 @@ users:
 		t.Errorf("/healthz = %d", code)
 	}
 
-	cancel() // SIGTERM
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run() = %v; want nil after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	b.sigterm()
 
 	for _, leak := range leakcheck.Find(append(fakeslack.Secrets(), iam.Secrets()...), map[string][]byte{
 		"stdout": []byte(stdout.String()), "the logs": []byte(stderr.String()), "/metrics": []byte(metrics),
@@ -172,6 +161,39 @@ users:
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("logs lack %s", want)
 		}
+	}
+}
+
+// runningBot is `bot run` going in the background, as a process would.
+type runningBot struct {
+	t              *testing.T
+	stdout, stderr leakcheck.Buffer
+	cancel         context.CancelFunc
+	done           chan error
+}
+
+// startRun runs `bot run --config cfg` with the fake tokens until sigterm
+// (or the test's end).
+func startRun(t *testing.T, cfg string) *runningBot {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &runningBot{t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() { b.done <- run(ctx, []string{"run", "--config", cfg}, &b.stdout, &b.stderr, tokens) }()
+	t.Cleanup(cancel)
+	return b
+}
+
+// sigterm stops the bot as SIGTERM does and checks that it exits cleanly
+// in bounded time.
+func (b *runningBot) sigterm() {
+	b.t.Helper()
+	b.cancel()
+	select {
+	case err := <-b.done:
+		if err != nil {
+			b.t.Errorf("run() = %v; want nil after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		b.t.Fatal("run did not stop")
 	}
 }
 
