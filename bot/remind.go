@@ -65,7 +65,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 	if err != nil {
 		return err
 	}
-	iamClient := reset.NewIAMClient(awsCfg, reset.RetryOptions{})
+	iamClient := reset.NewIAMClient(awsCfg, reset.RetryOptions{}, reset.CallTimeout(cfg.AWS.CallTimeout.D()))
 	signIn, err := consoleURL(ctx, cfg, iamClient, sts.NewFromConfig(awsCfg), awsCfg.Region)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 		defer s.Close()
 		st = s
 	}
-	rem, err := reminder.New(reminderOptions(cfg, secrets, iamClient, st, signIn, nil, logger, nil))
+	rem, err := reminder.New(reminderOptions(cfg, secrets, iamClient, st, signIn, logger, nil))
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (noStore) MarkReminderSent(context.Context, string, time.Time) (bool, error
 
 // reminderOptions wires reminders the way run and remind share.
 func reminderOptions(cfg config.Config, secrets config.Secrets, iamClient reminder.IAM, st reminder.Store, consoleURL string,
-	wait func(context.Context) error, logger *slog.Logger, m *metrics.Metrics) reminder.Options {
+	logger *slog.Logger, m *metrics.Metrics) reminder.Options {
 	return reminder.Options{
 		Config:     cfg,
 		IAM:        iamClient,
@@ -110,7 +110,6 @@ func reminderOptions(cfg config.Config, secrets config.Secrets, iamClient remind
 		ConsoleURL: consoleURL,
 		Logger:     logger,
 		Metrics:    m,
-		Wait:       wait,
 	}
 }
 

@@ -98,8 +98,11 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 
 	// aws.max_calls_per_second paces every IAM attempt, retries included,
 	// whoever makes it: resets, reminders, the sign-in URL look-up.
-	iamClient := reset.NewIAMClient(awsCfg, so.retry, metrics.AWSMiddleware(m), reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
-	stsClient := sts.NewFromConfig(awsCfg, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, metrics.AWSMiddleware(m)) })
+	iamClient := reset.NewIAMClient(awsCfg, so.retry, metrics.AWSMiddleware(m), reset.RateLimit(cfg.AWS.MaxCallsPerSecond),
+		reset.CallTimeout(cfg.AWS.CallTimeout.D()))
+	stsClient := sts.NewFromConfig(awsCfg, func(o *sts.Options) {
+		o.APIOptions = append(o.APIOptions, metrics.AWSMiddleware(m), reset.CallTimeout(cfg.AWS.CallTimeout.D()))
+	})
 
 	signIn, err := consoleURL(ctx, cfg, iamClient, stsClient, awsCfg.Region)
 	if err != nil {
@@ -110,8 +113,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	if err != nil {
 		return err
 	}
-	resetOpts := reset.Options{}
-	resetter := reset.New(iamClient, gen, resetOpts)
+	resetter := reset.New(iamClient, gen, reset.Options{})
 
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
@@ -122,7 +124,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	opts := slackbot.Options{
 		Config:     cfg,
 		Secrets:    secrets,
-		Resetter:   callTimeout{resetter, cfg.AWS.CallTimeout.D()},
+		Resetter:   resetter,
 		Store:      st,
 		ConsoleURL: signIn,
 		Logger:     logger,
@@ -156,7 +158,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	}
 
 	if cfg.Reminders.Enabled {
-		stopReminders, err := startReminders(ctx, reminderOptions(cfg, secrets, iamClient, st, signIn, resetOpts.Wait, logger, m))
+		stopReminders, err := startReminders(ctx, reminderOptions(cfg, secrets, iamClient, st, signIn, logger, m))
 		if err != nil {
 			return err
 		}
@@ -187,36 +189,6 @@ func loadAWS(ctx context.Context, cfg config.Config, extra ...func(*awsconfig.Lo
 		awsCfg.Region = "us-east-1" // IAM is global; the region only signs requests
 	}
 	return awsCfg, nil
-}
-
-// callTimeout bounds each IAM call, retries included.
-type callTimeout struct {
-	*reset.Resetter
-	d time.Duration
-}
-
-func (c callTimeout) Reset(ctx context.Context, iamUser string) (password.Secret, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.d)
-	defer cancel()
-	return c.Resetter.Reset(ctx, iamUser)
-}
-
-func (c callTimeout) Check(ctx context.Context, iamUser string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.d)
-	defer cancel()
-	return c.Resetter.Check(ctx, iamUser)
-}
-
-func (c callTimeout) Inspect(ctx context.Context, iamUser string) (reset.Account, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.d)
-	defer cancel()
-	return c.Resetter.Inspect(ctx, iamUser)
-}
-
-func (c callTimeout) Scramble(ctx context.Context, iamUser string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.d)
-	defer cancel()
-	return c.Resetter.Scramble(ctx, iamUser)
 }
 
 // startHTTP serves the health and metrics endpoints until stop is called.

@@ -72,11 +72,7 @@ func (r *Reminder) expiries(ctx context.Context) (expiries, error) {
 // days; 0 when passwords never expire, which is also the case when the
 // account has no password policy at all.
 func (r *Reminder) maxPasswordAge(ctx context.Context) (int, error) {
-	var out *iam.GetAccountPasswordPolicyOutput
-	err := r.call(ctx, func(ctx context.Context) (err error) {
-		out, err = r.opts.IAM.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
-		return err
-	})
+	out, err := r.opts.IAM.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	var none *types.NoSuchEntityException
 	switch {
 	case errors.As(err, &none):
@@ -106,11 +102,7 @@ func (r *Reminder) credentialReport(ctx context.Context) ([]byte, error) {
 			}
 			delay = min(2*delay, maxReportBackoff)
 		}
-		var gen *iam.GenerateCredentialReportOutput
-		err := r.call(ctx, func(ctx context.Context) (err error) {
-			gen, err = r.opts.IAM.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
-			return err
-		})
+		gen, err := r.opts.IAM.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 		switch {
 		case reportNotReady(err):
 			last = err
@@ -121,11 +113,7 @@ func (r *Reminder) credentialReport(ctx context.Context) ([]byte, error) {
 			last = fmt.Errorf("generate credential report: state %s", gen.State)
 			continue
 		}
-		var got *iam.GetCredentialReportOutput
-		err = r.call(ctx, func(ctx context.Context) (err error) {
-			got, err = r.opts.IAM.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
-			return err
-		})
+		got, err := r.opts.IAM.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
 		switch {
 		case reportNotReady(err):
 			last = err
@@ -223,11 +211,7 @@ func (r *Reminder) fromLoginProfiles(ctx context.Context, maxAge int) (expiries,
 	exp := expiries{source: SourceLoginProfiles, byUser: map[string]expiry{}}
 	var denied []error
 	for _, u := range r.users {
-		var out *iam.GetLoginProfileOutput
-		err := r.call(ctx, func(ctx context.Context) (err error) {
-			out, err = r.opts.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(u.IAMUser)})
-			return err
-		})
+		out, err := r.opts.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(u.IAMUser)})
 		var none *types.NoSuchEntityException
 		switch {
 		case errors.As(err, &none):
@@ -258,19 +242,6 @@ func (r *Reminder) fromLoginProfiles(ctx context.Context, maxAge int) (expiries,
 func isAccessDenied(err error) bool {
 	var api smithy.APIError
 	return errors.As(err, &api) && (api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "AccessDeniedException")
-}
-
-// call makes one IAM call within aws.call_timeout, after the rate limit.
-func (r *Reminder) call(ctx context.Context, f func(context.Context) error) error {
-	if err := r.opts.Wait(ctx); err != nil {
-		return err
-	}
-	if d := r.opts.Config.AWS.CallTimeout.D(); d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
-	return f(ctx)
 }
 
 // isProtected reports whether reset.protected covers the IAM user, by name

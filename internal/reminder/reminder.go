@@ -85,9 +85,6 @@ type Options struct {
 	// After is the timer Run sleeps on, read with the same clock as Now;
 	// default time.After.
 	After func(time.Duration) <-chan time.Time
-	// Wait, if set, is called before every IAM call, to keep within a rate
-	// limit of our own (a *rate.Limiter's Wait fits).
-	Wait func(context.Context) error
 
 	// ReportAttempts bounds the GenerateCredentialReport rounds while the
 	// report is being generated; default 8.
@@ -148,9 +145,6 @@ func New(opts Options) (*Reminder, error) {
 	}
 	if opts.After == nil {
 		opts.After = time.After
-	}
-	if opts.Wait == nil {
-		opts.Wait = func(context.Context) error { return nil }
 	}
 	if opts.ReportAttempts <= 0 {
 		opts.ReportAttempts = 8

@@ -39,9 +39,6 @@ var (
 type Options struct {
 	PolicyTTL time.Duration    // how long the account policy is cached; default 5m
 	Now       func() time.Time // default time.Now
-	// Wait, if set, is called before every IAM call, to keep within a
-	// rate limit of our own (a *rate.Limiter's Wait fits).
-	Wait func(context.Context) error
 }
 
 // Resetter resets console passwords. It is safe for concurrent use.
@@ -63,9 +60,6 @@ func New(client IAM, gen *password.Generator, opts Options) *Resetter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Wait == nil {
-		opts.Wait = func(context.Context) error { return nil }
-	}
 	return &Resetter{iam: client, gen: gen, opts: opts}
 }
 
@@ -80,9 +74,6 @@ func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, 
 		secret, err := r.gen.Generate(policy)
 		if err != nil {
 			return password.Secret{}, fmt.Errorf("reset %s: %w", iamUser, err)
-		}
-		if err := r.opts.Wait(ctx); err != nil {
-			return password.Secret{}, fmt.Errorf("reset %s: wait for the IAM rate limit: %w", iamUser, err)
 		}
 		_, err = r.iam.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{
 			UserName:              aws.String(iamUser),
@@ -104,9 +95,6 @@ func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, 
 // Check answers whether iamUser has a console password that Reset could
 // replace, without changing anything: the dry run.
 func (r *Resetter) Check(ctx context.Context, iamUser string) error {
-	if err := r.opts.Wait(ctx); err != nil {
-		return fmt.Errorf("check %s: wait for the IAM rate limit: %w", iamUser, err)
-	}
 	_, err := r.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(iamUser)})
 	if err != nil {
 		return fmt.Errorf("get login profile for %s: %w", iamUser, classify(err))
@@ -123,9 +111,6 @@ func (r *Resetter) Policy(ctx context.Context, refresh bool) (password.Policy, e
 	now := r.opts.Now()
 	if !refresh && !r.fetchedAt.IsZero() && now.Sub(r.fetchedAt) < r.opts.PolicyTTL {
 		return r.policy, nil
-	}
-	if err := r.opts.Wait(ctx); err != nil {
-		return password.Policy{}, fmt.Errorf("wait for the IAM rate limit: %w", err)
 	}
 	out, err := r.iam.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	var policy password.Policy
@@ -186,9 +171,6 @@ var ErrNoSuchUser = errors.New("no such IAM user")
 // Inspect reads the IAM user's path, MFA devices and last sign-in, so
 // protected paths and the MFA gate are checked before any change.
 func (r *Resetter) Inspect(ctx context.Context, iamUser string) (Account, error) {
-	if err := r.opts.Wait(ctx); err != nil {
-		return Account{}, fmt.Errorf("inspect %s: wait for the IAM rate limit: %w", iamUser, err)
-	}
 	u, err := r.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(iamUser)})
 	if err != nil {
 		if _, ok := errors.AsType[*types.NoSuchEntityException](err); ok {
@@ -197,9 +179,6 @@ func (r *Resetter) Inspect(ctx context.Context, iamUser string) (Account, error)
 		return Account{}, fmt.Errorf("get user %s: %w", iamUser, classify(err))
 	}
 	acct := Account{Path: aws.ToString(u.User.Path), PasswordLastUsed: aws.ToTime(u.User.PasswordLastUsed)}
-	if err := r.opts.Wait(ctx); err != nil {
-		return Account{}, fmt.Errorf("inspect %s: wait for the IAM rate limit: %w", iamUser, err)
-	}
 	mfa, err := r.iam.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String(iamUser)})
 	if err != nil {
 		return Account{}, fmt.Errorf("list MFA devices of %s: %w", iamUser, classify(err))

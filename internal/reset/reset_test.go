@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"golang.org/x/time/rate"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
@@ -148,31 +147,26 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-func TestRateLimit(t *testing.T) {
-	limiter := rate.NewLimiter(rate.Limit(20), 1)
-	r, iam := newResetter(t, reset.Options{Wait: limiter.Wait})
-	for i := range 5 {
-		iam.AddUser(fakeaws.User{Name: "u" + string(rune('a'+i)), LoginProfile: true})
+func TestCallTimeout(t *testing.T) {
+	iam := fakeaws.New(fakeaws.Options{})
+	defer iam.Close()
+	iam.AddUser(fakeaws.User{Name: "alice", LoginProfile: true})
+	gen, _ := password.NewGenerator(20)
+	client := reset.NewIAMClient(iam.Config(), reset.RetryOptions{BaseDelay: time.Millisecond}, reset.CallTimeout(100*time.Millisecond))
+	r := reset.New(client, gen, reset.Options{})
+	release := iam.Hold("UpdateLoginProfile")
+	defer release()
+	start := time.Now()
+	_, err := r.Reset(context.Background(), "alice")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Reset() with IAM held = %v; want the call's deadline", err)
 	}
-	var wg sync.WaitGroup
-	for i := range 5 {
-		wg.Go(func() {
-			if _, err := r.Reset(context.Background(), "u"+string(rune('a'+i))); err != nil {
-				t.Error(err)
-			}
-		})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Reset() took %v; want about the 100ms call timeout", d)
 	}
-	wg.Wait()
-	calls := iam.Calls("")
-	if len(calls) != 6 { // one policy read, five resets
-		t.Fatalf("IAM calls = %d; want 6", len(calls))
-	}
-	// 20 per second with no burst: calls at least 50ms apart (with a
-	// little slack for the clock).
-	for i := 1; i < len(calls); i++ {
-		if gap := calls[i].At.Sub(calls[i-1].At); gap < 40*time.Millisecond {
-			t.Errorf("calls %d and %d are %v apart; want ≥ 50ms at 20/s", i-1, i, gap)
-		}
+	// Each call has its own deadline: the policy read before it succeeded.
+	if n := len(iam.Calls("GetAccountPasswordPolicy")); n != 1 {
+		t.Errorf("GetAccountPasswordPolicy calls = %d; want 1", n)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go/middleware"
@@ -49,5 +50,22 @@ func RateLimit(perSecond float64) func(*middleware.Stack) error {
 				}
 				return next.HandleFinalize(ctx, in)
 			}), "Retry", middleware.After)
+	}
+}
+
+// CallTimeout returns an SDK API option that bounds each IAM or STS call,
+// its retries included, by d (aws.call_timeout), whoever makes it. A d of
+// zero or less adds nothing.
+func CallTimeout(d time.Duration) func(*middleware.Stack) error {
+	if d <= 0 {
+		return func(*middleware.Stack) error { return nil }
+	}
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("awsreset-calltimeout",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				ctx, cancel := context.WithTimeout(ctx, d)
+				defer cancel()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
 	}
 }
