@@ -327,12 +327,11 @@ func TestShutdownDuringBurst(t *testing.T) {
 		t.Errorf("shutdown took %v", d)
 	}
 	// Every acked command was finished, not dropped.
+	if got := len(h.iam.Calls("UpdateLoginProfile")); got != n {
+		t.Fatalf("UpdateLoginProfile calls = %d; want %d", got, n)
+	}
 	for i := range n {
-		_, name := manyUser(i)
-		if got := len(h.iam.Calls("UpdateLoginProfile")); got != n {
-			t.Fatalf("UpdateLoginProfile calls = %d; want %d", got, n)
-		}
-		id, _ := manyUser(i)
+		id, name := manyUser(i)
 		found := false
 		for _, m := range h.slack.Messages() {
 			if m.Ephemeral && m.User == id && strings.Contains(string(m.Blocks), "IAM user `"+name+"`") {
