@@ -103,7 +103,6 @@ type Server struct {
 	held        []Call // requests blocked by a hold right now
 	calls       []Call
 	changed     chan struct{} // closed and replaced whenever calls or held change
-	requestSeq  uint64
 	reportDelay int
 }
 
