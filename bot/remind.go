@@ -95,7 +95,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 // noStore stands in for the store in a dry run, which never records.
 type noStore struct{}
 
-func (noStore) MarkReminderSent(context.Context, string, time.Time) (bool, error) {
+func (noStore) ClaimOnce(context.Context, string, time.Time) (bool, error) {
 	return false, errors.New("dry run: reminders are not recorded")
 }
 

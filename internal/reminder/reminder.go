@@ -61,9 +61,9 @@ type Slack interface {
 
 // Store records which reminders were sent.
 type Store interface {
-	// MarkReminderSent records key and reports whether this call was the
+	// ClaimOnce records key and reports whether this call was the
 	// first to do so.
-	MarkReminderSent(ctx context.Context, key string, at time.Time) (bool, error)
+	ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error)
 }
 
 // Options configures a Reminder.
@@ -383,7 +383,7 @@ func (r *Reminder) send(ctx context.Context, e *Entry, now time.Time, protected 
 		fail(Failed, err, "could not open a DM for a reminder: trying again at the next run")
 		return
 	}
-	first, err := r.opts.Store.MarkReminderSent(ctx, e.Key, now)
+	first, err := r.opts.Store.ClaimOnce(ctx, e.Key, now)
 	if err != nil {
 		fail(Failed, fmt.Errorf("record reminder: %w", err), "could not record a reminder, so it was not sent: trying again at the next run")
 		return

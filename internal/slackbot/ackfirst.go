@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
 // Acks come before work. Every envelope is acked on the Run loop as it is
@@ -77,7 +79,7 @@ func (b *Bot) holdWork(ctx context.Context, f func(context.Context)) {
 		b.goWork(ctx, f)
 		return
 	}
-	b.held.add(time.Now(), heldWork{ctx: ctx, f: f})
+	b.held.add(b.now(), heldWork{ctx: ctx, f: f})
 }
 
 // releaseHeld hands all held work to the pool, in arrival order. Once in
@@ -87,10 +89,10 @@ func (b *Bot) holdWork(ctx context.Context, f func(context.Context)) {
 func (b *Bot) releaseHeld() {
 	for _, w := range b.held.take() {
 		b.goWork(w.ctx, func(context.Context) {
-			if err := b.pace.admit(w.ctx); err != nil {
+			if err := b.client.pace.admit(w.ctx); err != nil {
 				return // shutting down; the ack promised nothing more
 			}
-			ctx, cancel := context.WithTimeout(w.ctx, b.cfg.Reset.Deadline.D())
+			ctx, cancel := context.WithTimeout(w.ctx, b.opts.Deadline)
 			defer cancel()
 			w.f(ctx)
 		})
@@ -104,14 +106,14 @@ const ackPlaceholder = "RZZZZZZZZZZ"
 // workingAckParts is the ack payload of workingMessage, encoded once and
 // cut where the request ID goes.
 var workingAckParts = sync.OnceValue(func() [][]byte {
-	b, err := json.Marshal(ackPayload(workingMessage(ackPlaceholder)))
+	b, err := json.Marshal(ackPayload(workflow.WorkingMessage(ackPlaceholder)))
 	if err != nil {
 		panic("slackbot: encode the working ack: " + err.Error())
 	}
 	return bytes.Split(b, []byte(ackPlaceholder))
 })
 
-// workingAck is ackPayload(workingMessage(id)) as JSON, without encoding
+// workingAck is ackPayload(workflow.WorkingMessage(id)) as JSON, without encoding
 // it again for every command of a burst. id must be a request ID
 // (request.ValidID), which JSON and mrkdwn carry unchanged.
 func workingAck(id string) json.RawMessage {

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
 func TestWorkingAckMatchesTheMessage(t *testing.T) {
 	for range 20 {
 		id := request.NewID()
-		want, err := json.Marshal(ackPayload(workingMessage(id)))
+		want, err := json.Marshal(ackPayload(workflow.WorkingMessage(id)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,9 @@
-// Package slackbot is the Slack side of the bot: it holds the Socket Mode
-// connection, acks every envelope at once, checks who is asking, drives a
-// request through approval, reset and delivery, and talks to people.
+// Package slackbot talks to Slack: the Web API client (pooled
+// connections, retries, pacing at Slack's limits, metrics) and the Socket
+// Mode connection, whose loop acks every envelope at once and hands the
+// work to a bounded pool. What a command or a click means is package
+// workflow's business: this package turns Slack's payloads into
+// workflow.Command and workflow.Click, and implements workflow.Messenger.
 //
 // The flow of one request, and its states, are in docs/ARCHITECTURE.md.
 package slackbot
@@ -10,172 +13,102 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
-// Resetter sets new console passwords.
-type Resetter interface {
-	Reset(ctx context.Context, iamUser string) (password.Secret, error)
-	Check(ctx context.Context, iamUser string) error
-	Inspect(ctx context.Context, iamUser string) (reset.Account, error)
-	Scramble(ctx context.Context, iamUser string) error
+// Handler is what the bot hands its envelopes to: the request workflow.
+type Handler interface {
+	// Start is told the bot's identity and returns the work a previous
+	// run left.
+	Start(ctx context.Context, self workflow.Identity) []func(context.Context)
+	// Preflight decides, with no call, what a command's ack says: a new
+	// request ID (the ack says workflow.WorkingMessage), or the answer.
+	Preflight(cmd workflow.Command) (requestID string, answer slacktext.Message)
+	HandleCommand(ctx context.Context, cmd workflow.Command, requestID string)
+	HandleClick(ctx context.Context, c workflow.Click)
+	// Sweep runs the periodic work (expiries, unused passwords).
+	Sweep(ctx context.Context)
 }
 
-// Store keeps requests and the audit trail.
-type Store interface {
-	CreateRequest(ctx context.Context, r request.Request) (request.Request, error)
-	Request(ctx context.Context, id string) (request.Request, error)
-	RequestByToken(ctx context.Context, token string) (request.Request, error)
-	Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error)
-	SetApprovalMessage(ctx context.Context, id, channel, ts string) error
-	RequestsInState(ctx context.Context, state request.State) ([]request.Request, error)
-	ExpiredPending(ctx context.Context, now time.Time) ([]request.Request, error)
-	LastDelivered(ctx context.Context, slackUser string) (time.Time, error)
-	AppendAudit(ctx context.Context, e request.AuditEvent) error
-	// MarkReminderSent claims a one-time job by key; true the first time.
-	MarkReminderSent(ctx context.Context, key string, at time.Time) (bool, error)
-}
+// BotOptions configures a Bot made by NewBot.
+type BotOptions struct {
+	Client  *Client
+	Handler Handler
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics // may be nil
+	Now     func() time.Time // default time.Now
 
-// Options configures a Bot.
-type Options struct {
-	Config     config.Config
-	Secrets    config.Secrets
-	Resetter   Resetter
-	Store      Store
-	ConsoleURL string // where people sign in
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics // may be nil
-	HTTPClient *http.Client     // for the Slack Web API; default newHTTPClient
-	Now        func() time.Time // default time.Now
-
+	// Concurrency bounds the requests worked on at once (reset.concurrency).
+	Concurrency int
+	// Deadline bounds each request's work (reset.deadline).
+	Deadline time.Duration
 	// ShutdownTimeout bounds how long Run waits for work in flight after
 	// its context ends; default 30s.
 	ShutdownTimeout time.Duration
-	// SweepInterval is how often expired approval requests are looked for;
-	// default a tenth of the approval timeout, at most 30s.
+	// SweepInterval is how often Handler.Sweep runs; default 30s.
 	SweepInterval time.Duration
 	// PingInterval is how long Socket Mode waits for Slack's ping before it
 	// reconnects; default slack-go's 30s.
 	PingInterval time.Duration
-	// SlackRetry overrides how Web API calls are retried; tests shorten it.
-	SlackRetry *slack.RetryConfig
-	// SlackLimits are the per-minute limits a Web API method is paced at
-	// once Slack has throttled it; nil means Slack's published tiers. Tests
-	// raise them.
-	SlackLimits map[string]int
 }
 
-// Bot answers the slash command. Make one with New; Run it once.
+// Bot holds the Socket Mode connection. Make one with New (or NewBot);
+// Run it once.
 type Bot struct {
-	opts     Options
-	cfg      config.Config
-	log      *slog.Logger
-	metrics  *metrics.Metrics
-	now      func() time.Time
-	api      *slack.Client
-	socket   *socketmode.Client
-	resetter Resetter
-	store    Store
-	users    map[string]config.User // allowlist by Slack user ID
+	opts    BotOptions
+	client  *Client
+	handler Handler
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	now     func() time.Time
+	socket  *socketmode.Client
 
-	self      identity    // the bot's own workspace, from auth.test
 	connected atomic.Bool // Socket Mode is up
 	started   atomic.Bool
 
 	sem  chan struct{}  // bounds the requests worked on at once
 	work sync.WaitGroup // requests in flight
 	held *holdback      // work waiting for the acks to go out; Run loop only
-	pace *pacer         // Slack's rate limits, as learned from 429s
-
-	dmMu sync.Mutex
-	dms  map[string]string // DM channel ID by user ID; DM IDs never change
-
-	groups groupCache
 }
 
-type identity struct {
-	TeamID, EnterpriseID, UserID, BotID string
-}
-
-// New checks the options and builds a Bot. It makes no network call.
-func New(opts Options) (*Bot, error) {
-	if opts.Resetter == nil || opts.Store == nil || opts.Logger == nil {
-		return nil, errors.New("slackbot: Resetter, Store and Logger are required")
+// NewBot builds a Bot that hands its envelopes to opts.Handler. It makes
+// no network call.
+func NewBot(opts BotOptions) (*Bot, error) {
+	if opts.Client == nil || opts.Handler == nil || opts.Logger == nil {
+		return nil, errors.New("slackbot: Client, Handler and Logger are required")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = newHTTPClient(opts.Config.Reset.Concurrency)
-	}
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 30 * time.Second
 	}
-	cfg := opts.Config
-	if opts.SweepInterval == 0 {
-		opts.SweepInterval = min(cfg.Approval.Timeout.D()/10, 30*time.Second)
-		if opts.SweepInterval <= 0 {
-			opts.SweepInterval = 30 * time.Second
-		}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = 30 * time.Second
 	}
-	retry := slack.RetryConfig{
-		MaxRetries:         5,
-		RetryAfterDuration: 5 * time.Second,
-		RetryAfterJitter:   500 * time.Millisecond,
-		BackoffInitial:     200 * time.Millisecond,
-		BackoffMax:         5 * time.Second,
-		BackoffJitter:      100 * time.Millisecond,
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
 	}
-	if opts.SlackRetry != nil {
-		retry = *opts.SlackRetry
+	if opts.Deadline <= 0 {
+		opts.Deadline = 2 * time.Minute
 	}
-	retry.Handlers = []slack.RetryHandler{
-		slack.NewConnectionErrorRetryHandler(),
-		slack.NewRateLimitErrorRetryHandler(retry),
-		slack.NewServerErrorRetryHandler(retry),
-	}
-	pace := newPacer(opts.SlackLimits)
-	api := slack.New(opts.Secrets.BotToken,
-		slack.OptionAPIURL(cfg.Slack.APIURL),
-		slack.OptionAppLevelToken(opts.Secrets.AppToken),
-		slack.OptionHTTPClient(&pacedClient{next: &measuredClient{client: opts.HTTPClient, metrics: opts.Metrics}, pace: pace}),
-		slack.OptionRetryConfig(retry),
-	)
 	var sockOpts []socketmode.Option
 	if opts.PingInterval > 0 {
 		sockOpts = append(sockOpts, socketmode.OptionPingInterval(opts.PingInterval))
 	}
-	users := make(map[string]config.User, len(cfg.Users))
-	for _, u := range cfg.Users {
-		users[u.SlackUser] = u
-	}
 	return &Bot{
-		opts:     opts,
-		cfg:      cfg,
-		log:      opts.Logger,
-		metrics:  opts.Metrics,
-		now:      opts.Now,
-		api:      api,
-		socket:   socketmode.New(api, sockOpts...),
-		resetter: opts.Resetter,
-		store:    opts.Store,
-		users:    users,
-		sem:      make(chan struct{}, cfg.Reset.Concurrency),
-		pace:     pace,
-		dms:      map[string]string{},
-		groups:   groupCache{ttl: time.Minute},
+		opts: opts, client: opts.Client, handler: opts.Handler,
+		log: opts.Logger, metrics: opts.Metrics, now: opts.Now,
+		socket: socketmode.New(opts.Client.api, sockOpts...),
+		sem:    make(chan struct{}, opts.Concurrency),
 	}, nil
 }
 
@@ -189,20 +122,21 @@ func (b *Bot) Run(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("slackbot: Run called twice")
 	}
-	auth, err := b.api.AuthTestContext(ctx)
+	self, team, err := b.client.AuthTest(ctx)
 	if err != nil {
 		return fmt.Errorf("slack auth.test with the bot token: %w", err)
 	}
-	b.self = identity{TeamID: auth.TeamID, EnterpriseID: auth.EnterpriseID, UserID: auth.UserID, BotID: auth.BotID}
-	b.log.Info("connected to Slack workspace", slog.String(keyTeam, auth.TeamID), slog.String("workspace", auth.Team),
-		slog.String("bot_user", auth.UserID))
+	b.log.Info("connected to Slack workspace", slog.String(keyTeam, self.TeamID), slog.String("workspace", team),
+		slog.String("bot_user", self.UserID))
 
 	// Work outlives ctx: a reset under way is finished, not abandoned
 	// half-way. workCtx ends only when the shutdown timeout runs out.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
-	b.resume(workCtx)
+	for _, job := range b.handler.Start(workCtx, self) {
+		b.goWork(workCtx, job)
+	}
 
 	sockCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
@@ -225,10 +159,7 @@ loop:
 			}
 			break loop
 		case <-sweep.C:
-			b.goWork(workCtx, b.sweepExpired)
-			if b.cfg.Reset.ExpireUnusedAfter > 0 {
-				b.goWork(workCtx, b.sweepUnused)
-			}
+			b.goWork(workCtx, b.handler.Sweep)
 		case evt := <-b.socket.Events:
 			b.handleEvent(workCtx, evt)
 		case <-b.held.due():
@@ -266,7 +197,7 @@ func (b *Bot) goWork(ctx context.Context, f func(context.Context)) {
 			return
 		}
 		defer func() { <-b.sem }()
-		ctx, cancel := context.WithTimeout(ctx, b.cfg.Reset.Deadline.D())
+		ctx, cancel := context.WithTimeout(ctx, b.opts.Deadline)
 		defer cancel()
 		f(ctx)
 	}()
@@ -278,13 +209,8 @@ func (b *Bot) setConnected(up, reconnect bool) {
 	}
 }
 
-// Log keys, so every line names things the same way.
+// Log keys, as package workflow names them.
 const (
-	keyRequest = "request_id"
-	keyUser    = "slack_user"
-	keyTeam    = "team_id"
-	keyIAMUser = "iam_user"
-	keyOutcome = "outcome"
-	keyActor   = "actor"
-	keyError   = "error"
+	keyTeam  = "team_id"
+	keyError = "error"
 )

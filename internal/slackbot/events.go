@@ -8,6 +8,9 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
 // maxEnvelope is the largest envelope the bot reads any further than its
@@ -18,7 +21,7 @@ const maxEnvelope = 64 << 10
 // never shows a timeout however slow AWS is, and hands the work to a
 // goroutine. It never blocks on the network.
 func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
-	start := time.Now()
+	start := b.now()
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
 		data, _ := evt.Data.(*socketmode.ConnectedEvent)
@@ -40,14 +43,18 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		if !ok || evt.Request == nil {
 			return
 		}
-		env := envelope{ID: evt.Request.EnvelopeID, Retry: evt.Request.RetryAttempt}
-		requestID, reply := b.preflight(cmd)
-		b.ack(evt.Request, reply, start)
-		b.metrics.Command("slash_command")
+		c := workflow.Command{EnvelopeID: evt.Request.EnvelopeID, Command: cmd.Command, Text: cmd.Text,
+			UserID: cmd.UserID, TeamID: cmd.TeamID, EnterpriseID: cmd.EnterpriseID, ChannelID: cmd.ChannelID,
+			TriggerID: cmd.TriggerID}
+		requestID, answer := b.handler.Preflight(c)
 		if requestID == "" {
+			b.ack(evt.Request, ackPayload(answer), start)
+			b.metrics.Command("slash_command")
 			return // help: the ack said it all
 		}
-		b.holdWork(ctx, func(ctx context.Context) { b.handleCommand(ctx, env, requestID, cmd) })
+		b.ack(evt.Request, workingAck(requestID), start)
+		b.metrics.Command("slash_command")
+		b.holdWork(ctx, func(ctx context.Context) { b.handler.HandleCommand(ctx, c, requestID) })
 
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
@@ -60,7 +67,12 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 			b.log.Warn("ignored an oversized interaction payload", slog.Int("bytes", len(evt.Request.Payload)))
 			return
 		}
-		b.holdWork(ctx, func(ctx context.Context) { b.handleInteraction(ctx, cb) })
+		c, ok := clickOf(cb)
+		if !ok {
+			b.log.Warn("ignored an interaction that is not one button click", slog.String("type", truncate(string(cb.Type), 40)))
+			return
+		}
+		b.holdWork(ctx, func(ctx context.Context) { b.handler.HandleClick(ctx, c) })
 
 	case socketmode.EventTypeEventsAPI, socketmode.EventTypeHello:
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
@@ -94,15 +106,37 @@ func (b *Bot) ack(req *socketmode.Request, payload any, start time.Time) {
 	} else {
 		err = b.socket.Ack(*req, payload)
 	}
-	b.metrics.Ack(time.Since(start))
+	b.metrics.Ack(b.now().Sub(start))
 	if err != nil {
 		b.log.Error("ack failed", slog.String("envelope_id", truncate(req.EnvelopeID, 64)), slog.Any(keyError, err))
 	}
 }
 
-type envelope struct {
-	ID    string
-	Retry int
+// ackPayload turns a message into an ack payload: Slack shows it to the
+// person who typed the command, only to them.
+func ackPayload(m slacktext.Message) map[string]any {
+	return map[string]any{"response_type": "ephemeral", "text": m.Text, "blocks": m.Blocks}
+}
+
+// clickOf reads a block_actions payload with exactly one action into a
+// workflow.Click; anything else is not a click of ours.
+func clickOf(cb slack.InteractionCallback) (workflow.Click, bool) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return workflow.Click{}, false
+	}
+	if len(cb.ActionCallback.BlockActions) != 1 || cb.ActionCallback.BlockActions[0] == nil {
+		return workflow.Click{}, false
+	}
+	a := cb.ActionCallback.BlockActions[0]
+	enterprise := cb.Team.EnterpriseID
+	if enterprise == "" {
+		enterprise = cb.Enterprise.ID
+	}
+	return workflow.Click{
+		BlockID: a.BlockID, ActionID: a.ActionID, Value: a.Value,
+		UserID: cb.User.ID, UserTeamID: cb.User.TeamID, TeamID: cb.Team.ID, EnterpriseID: enterprise,
+		ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs,
+	}, true
 }
 
 func truncate(s string, n int) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
 func TestMFAGate(t *testing.T) {
@@ -189,7 +190,7 @@ func TestIAMDeadline(t *testing.T) {
 
 // failingStore fails the chosen methods, as a full or read-only disk would.
 type failingStore struct {
-	slackbot.Store
+	workflow.Store
 	create, move bool
 }
 
@@ -212,10 +213,10 @@ func (f failingStore) Move(ctx context.Context, id string, from []request.State,
 func TestStoreFailureMeansNoReset(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		store func(slackbot.Store) slackbot.Store
+		store func(workflow.Store) workflow.Store
 	}{
-		{"create", func(s slackbot.Store) slackbot.Store { return failingStore{Store: s, create: true} }},
-		{"move to resetting", func(s slackbot.Store) slackbot.Store { return failingStore{Store: s, move: true} }},
+		{"create", func(s workflow.Store) workflow.Store { return failingStore{Store: s, create: true} }},
+		{"move to resetting", func(s workflow.Store) workflow.Store { return failingStore{Store: s, move: true} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, withOptions(func(o *slackbot.Options) { o.Store = tt.store(o.Store) }))

@@ -50,6 +50,7 @@ const unknownTier = 20
 
 // pacer holds each method's pace; the zero pacer paces nothing until a 429.
 type pacer struct {
+	now     func() time.Time
 	tiers   map[string]int // per-minute pace of a throttled method
 	mu      sync.Mutex
 	methods map[string]*methodPace
@@ -61,11 +62,11 @@ type methodPace struct {
 	closed  time.Time     // no call before this: the last Retry-After
 }
 
-func newPacer(tiers map[string]int) *pacer {
+func newPacer(tiers map[string]int, now func() time.Time) *pacer {
 	if tiers == nil {
 		tiers = publishedTiers
 	}
-	return &pacer{tiers: tiers, methods: map[string]*methodPace{}, admits: rate.NewLimiter(rate.Inf, 1)}
+	return &pacer{now: now, tiers: tiers, methods: map[string]*methodPace{}, admits: rate.NewLimiter(rate.Inf, 1)}
 }
 
 // wait blocks until method may be called, or ctx would end first.
@@ -81,7 +82,7 @@ func (p *pacer) wait(ctx context.Context, method string) error {
 	if m == nil {
 		return nil
 	}
-	if err := sleepUntil(ctx, closed); err != nil {
+	if err := p.sleepUntil(ctx, closed); err != nil {
 		return err
 	}
 	return limiter.Wait(ctx)
@@ -105,7 +106,7 @@ func (p *pacer) throttled(method string, retryAfter time.Duration) {
 			p.admits.SetLimit(lim)
 		}
 	}
-	if until := time.Now().Add(retryAfter); until.After(m.closed) {
+	if until := p.now().Add(retryAfter); until.After(m.closed) {
 		m.closed = until
 	}
 }
@@ -122,23 +123,24 @@ func (p *pacer) admit(ctx context.Context) error {
 			}
 		}
 		p.mu.Unlock()
-		if !closed.After(time.Now()) {
+		if !closed.After(p.now()) {
 			break
 		}
-		if err := sleepUntil(ctx, closed); err != nil {
+		if err := p.sleepUntil(ctx, closed); err != nil {
 			return err
 		}
 	}
 	return p.admits.Wait(ctx)
 }
 
-// sleepUntil sleeps until t, or fails at once if ctx would end first.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
+// sleepUntil sleeps until t on the pacer's clock, or fails at once if ctx
+// would end first.
+func (p *pacer) sleepUntil(ctx context.Context, t time.Time) error {
+	d := t.Sub(p.now())
 	if d <= 0 {
 		return ctx.Err()
 	}
-	if deadline, ok := ctx.Deadline(); ok && deadline.Before(t) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return context.DeadlineExceeded
 	}
 	timer := time.NewTimer(d)

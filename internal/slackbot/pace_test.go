@@ -41,7 +41,7 @@ func post(ctx context.Context, t *testing.T, c *pacedClient, url string) *http.R
 
 func TestPacedClientRetriesAfterRetryAfter(t *testing.T) {
 	srv, calls := throttlingServer(t, 2)
-	c := &pacedClient{next: http.DefaultClient, pace: newPacer(map[string]int{"chat.postEphemeral": 6000})}
+	c := &pacedClient{next: http.DefaultClient, pace: newPacer(map[string]int{"chat.postEphemeral": 6000}, time.Now)}
 	start := time.Now()
 	resp := post(context.Background(), t, c, srv.URL+"/api/chat.postEphemeral")
 	if resp.StatusCode != http.StatusOK || calls.Load() != 3 {
@@ -58,7 +58,7 @@ func TestPacedClientRetriesAfterRetryAfter(t *testing.T) {
 
 func TestPacedClientStopsAtTheDeadline(t *testing.T) {
 	srv, calls := throttlingServer(t, 100)
-	c := &pacedClient{next: http.DefaultClient, pace: newPacer(nil)}
+	c := &pacedClient{next: http.DefaultClient, pace: newPacer(nil, time.Now)}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -72,7 +72,7 @@ func TestPacedClientStopsAtTheDeadline(t *testing.T) {
 }
 
 func TestPacerAdmitWaitsWhileClosed(t *testing.T) {
-	p := newPacer(map[string]int{"conversations.open": 600})
+	p := newPacer(map[string]int{"conversations.open": 600}, time.Now)
 	if err := p.admit(context.Background()); err != nil {
 		t.Fatalf("admit() before any 429 = %v", err)
 	}

@@ -58,3 +58,24 @@ func Plain(text string) Message { return Message{Text: text, Blocks: []slack.Blo
 func (m Message) Options() []slack.MsgOption {
 	return []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 }
+
+// Button is a button the bot sends; Value comes back in the click.
+type Button struct {
+	ActionID, Value, Label string
+	Style                  string // "", "primary" or "danger"
+}
+
+// Actions is an actions block of buttons. The label is plain text, so it
+// needs no escaping.
+func Actions(blockID string, buttons ...Button) slack.Block {
+	elems := make([]slack.BlockElement, 0, len(buttons))
+	for _, b := range buttons {
+		e := slack.NewButtonBlockElement(b.ActionID, b.Value, slack.NewTextBlockObject(slack.PlainTextType, b.Label, false, false))
+		e.Style = slack.Style(b.Style)
+		elems = append(elems, e)
+	}
+	return slack.NewActionBlock(blockID, elems...)
+}
+
+// NewMessage is a message of fallback text and blocks.
+func NewMessage(text string, blocks ...slack.Block) Message { return Message{Text: text, Blocks: blocks} }

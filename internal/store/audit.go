@@ -61,12 +61,12 @@ func (s *SQLite) audit(ctx context.Context, since time.Time) ([]request.AuditEve
 	return events, rows.Err()
 }
 
-// MarkReminderSent records that the reminder identified by key was sent at
-// at. It returns true if key was not recorded before, so that of any number
-// of concurrent callers exactly one sends the reminder.
-func (s *SQLite) MarkReminderSent(ctx context.Context, key string, at time.Time) (bool, error) {
+// ClaimOnce claims the one-time job named key (a reminder, an
+// unused-password check) at at. It returns true if key was not claimed
+// before, so that of any number of concurrent callers exactly one does it.
+func (s *SQLite) ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error) {
 	if key == "" || at.IsZero() {
-		return false, errors.New("mark reminder sent: missing key or time")
+		return false, errors.New("claim once: missing key or time")
 	}
 	n, err := nanos(at)
 	if err != nil {

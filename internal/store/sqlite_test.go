@@ -85,8 +85,8 @@ func TestReopen(t *testing.T) {
 	if err := s.AppendAudit(ctx, event); err != nil {
 		t.Fatalf("AppendAudit() = %v", err)
 	}
-	if _, err := s.MarkReminderSent(ctx, "k", t0); err != nil {
-		t.Fatalf("MarkReminderSent() = %v", err)
+	if _, err := s.ClaimOnce(ctx, "k", t0); err != nil {
+		t.Fatalf("ClaimOnce() = %v", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
@@ -106,8 +106,8 @@ func TestReopen(t *testing.T) {
 	if events, err := s.Audit(ctx, time.Time{}); err != nil || len(events) != 1 || events[0] != event {
 		t.Errorf("Audit() after reopen = %v, %v; want [%v]", events, err, event)
 	}
-	if sent, err := s.MarkReminderSent(ctx, "k", t0); err != nil || sent {
-		t.Errorf("MarkReminderSent(%q) after reopen = %v, %v; want false, nil", "k", sent, err)
+	if sent, err := s.ClaimOnce(ctx, "k", t0); err != nil || sent {
+		t.Errorf("ClaimOnce(%q) after reopen = %v, %v; want false, nil", "k", sent, err)
 	}
 }
 

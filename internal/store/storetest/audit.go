@@ -89,12 +89,12 @@ func testReminders(t *testing.T, s Store) {
 		{"pending:RBBBBBBBBB2:1", true},
 		{"pending:RAAAAAAAAA2:1", false},
 	} {
-		got, err := s.MarkReminderSent(t.Context(), tt.key, at(time.Minute))
+		got, err := s.ClaimOnce(t.Context(), tt.key, at(time.Minute))
 		if err != nil || got != tt.want {
-			t.Errorf("MarkReminderSent(%q) = %v, %v; want %v, nil", tt.key, got, err, tt.want)
+			t.Errorf("ClaimOnce(%q) = %v, %v; want %v, nil", tt.key, got, err, tt.want)
 		}
 	}
-	if _, err := s.MarkReminderSent(t.Context(), "", at(0)); err == nil {
-		t.Errorf("MarkReminderSent(%q) = nil error; want an error", "")
+	if _, err := s.ClaimOnce(t.Context(), "", at(0)); err == nil {
+		t.Errorf("ClaimOnce(%q) = nil error; want an error", "")
 	}
 }

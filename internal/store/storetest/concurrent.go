@@ -112,19 +112,19 @@ func testConcurrentReminders(t *testing.T, s Store) {
 	sent := make([]bool, racers)
 	errs := concurrently(racers, func(i int) error {
 		var err error
-		sent[i], err = s.MarkReminderSent(t.Context(), "pending:RRACE:1", at(time.Duration(i)))
+		sent[i], err = s.ClaimOnce(t.Context(), "pending:RRACE:1", at(time.Duration(i)))
 		return err
 	})
 	n := 0
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("MarkReminderSent by racer %d = %v; want nil", i, err)
+			t.Errorf("ClaimOnce by racer %d = %v; want nil", i, err)
 		}
 		if sent[i] {
 			n++
 		}
 	}
 	if n != 1 {
-		t.Errorf("MarkReminderSent returned true %d times; want 1", n)
+		t.Errorf("ClaimOnce returned true %d times; want 1", n)
 	}
 }

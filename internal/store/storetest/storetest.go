@@ -31,7 +31,7 @@ type Store interface {
 	AppendAudit(ctx context.Context, e request.AuditEvent) error
 	Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error)
 
-	MarkReminderSent(ctx context.Context, key string, at time.Time) (bool, error)
+	ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error)
 }
 
 // Run runs the suite. open must return a new, empty store for each call and

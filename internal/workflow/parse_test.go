@@ -1,11 +1,9 @@
-package slackbot
+package workflow
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/slack-go/slack"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 )
@@ -58,10 +56,13 @@ func FuzzParseCommand(f *testing.F) {
 			}
 		}
 		// What the bot answers at once never echoes the text.
-		b := &Bot{}
-		b.cfg.Slack.Command = "/aws-reset"
-		_, reply := b.preflight(slack.SlashCommand{Text: text})
-		out, err := json.Marshal(reply)
+		w := &Workflow{}
+		w.cfg.Slack.Command = "/aws-reset"
+		id, answer := w.Preflight(Command{Text: text})
+		if id != "" {
+			answer = WorkingMessage(id)
+		}
+		out, err := json.Marshal(answer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,73 +75,62 @@ func FuzzParseCommand(f *testing.F) {
 // helpAndWorking is every fixed reply, so text that happens to be part of
 // it is not mistaken for an echo.
 var helpAndWorking = func() string {
-	out, _ := json.Marshal([]any{ackPayload(helpMessage("/aws-reset")), ackPayload(mentionHelpMessage("/aws-reset")),
-		ackPayload(workingMessage("R0000000000"))})
+	out, _ := json.Marshal([]any{helpMessage("/aws-reset"), mentionHelpMessage("/aws-reset"), WorkingMessage("R0000000000")})
 	return string(out)
 }()
 
-var self = identity{TeamID: "T0TEAM0001", UserID: "U0BOT00001"}
+var self = Identity{TeamID: "T0TEAM0001", UserID: "U0BOT00001"}
 
-func validClick() slack.InteractionCallback {
-	var cb slack.InteractionCallback
-	cb.Type = slack.InteractionTypeBlockActions
-	cb.Team.ID = self.TeamID
-	cb.User.ID, cb.User.TeamID = "U0ADMIN001", self.TeamID
-	cb.Channel.ID = "C0APPROVE1"
-	cb.Container.MessageTs = "1700000000.000100"
-	cb.ActionCallback.BlockActions = []*slack.BlockAction{{ActionID: actionApprove, BlockID: blockDecision, Value: request.NewToken()}}
-	return cb
+func validClick() Click {
+	return Click{
+		BlockID: blockDecision, ActionID: actionApprove, Value: request.NewToken(),
+		UserID: "U0ADMIN001", UserTeamID: self.TeamID, TeamID: self.TeamID,
+		ChannelID: "C0APPROVE1", MessageTS: "1700000000.000100",
+	}
 }
 
 func TestParseClick(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(*slack.InteractionCallback)
+		edit func(*Click)
 		ok   bool
 	}{
-		{"valid", func(*slack.InteractionCallback) {}, true},
-		{"deny", func(cb *slack.InteractionCallback) { cb.ActionCallback.BlockActions[0].ActionID = actionDeny }, true},
-		{"other type", func(cb *slack.InteractionCallback) { cb.Type = slack.InteractionTypeViewSubmission }, false},
-		{"no action", func(cb *slack.InteractionCallback) { cb.ActionCallback.BlockActions = nil }, false},
-		{"two actions", func(cb *slack.InteractionCallback) {
-			cb.ActionCallback.BlockActions = append(cb.ActionCallback.BlockActions, cb.ActionCallback.BlockActions[0])
-		}, false},
-		{"unknown action", func(cb *slack.InteractionCallback) { cb.ActionCallback.BlockActions[0].ActionID = "approve_all" }, false},
-		{"unknown block", func(cb *slack.InteractionCallback) { cb.ActionCallback.BlockActions[0].BlockID = "x" }, false},
-		{"tampered value", func(cb *slack.InteractionCallback) { cb.ActionCallback.BlockActions[0].Value = "R0000000000" }, false},
-		{"other team", func(cb *slack.InteractionCallback) { cb.Team.ID = "T0OTHER001" }, false},
-		{"user of other team", func(cb *slack.InteractionCallback) { cb.User.TeamID = "T0OTHER001" }, false},
-		{"other org", func(cb *slack.InteractionCallback) { cb.Team.EnterpriseID = "E0OTHER001" }, false},
-		{"bad user", func(cb *slack.InteractionCallback) { cb.User.ID = "<!channel>" }, false},
+		{"valid", func(*Click) {}, true},
+		{"deny", func(c *Click) { c.ActionID = actionDeny }, true},
+		{"reveal", func(c *Click) { c.BlockID, c.ActionID = blockReveal, actionReveal }, true},
+		{"reveal action in the decision block", func(c *Click) { c.ActionID = actionReveal }, false},
+		{"unknown action", func(c *Click) { c.ActionID = "approve_all" }, false},
+		{"unknown block", func(c *Click) { c.BlockID = "x" }, false},
+		{"tampered value", func(c *Click) { c.Value = "R0000000000" }, false},
+		{"other team", func(c *Click) { c.TeamID = "T0OTHER001" }, false},
+		{"user of other team", func(c *Click) { c.UserTeamID = "T0OTHER001" }, false},
+		{"other org", func(c *Click) { c.EnterpriseID = "E0OTHER001" }, false},
+		{"bad user", func(c *Click) { c.UserID = "<!channel>" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cb := validClick()
-			tt.edit(&cb)
-			_, err := parseClick(cb, self)
+			c := validClick()
+			tt.edit(&c)
+			_, err := parseClick(c, self)
 			if (err == nil) != tt.ok {
-				t.Errorf("parseClick() error = %v; want ok %v", err, tt.ok)
+				t.Errorf("parseClick(%+v) error = %v; want ok %v", c, err, tt.ok)
 			}
 		})
 	}
 }
 
 func FuzzParseClick(f *testing.F) {
-	seed, _ := json.Marshal(validClick())
-	f.Add(seed)
-	f.Add([]byte(`{"type":"block_actions","actions":[{"action_id":"aws_reset_approve","block_id":"aws_reset_decision","value":"x"}]}`))
-	f.Add([]byte(`{}`))
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		var cb slack.InteractionCallback
-		if json.Unmarshal(payload, &cb) != nil {
-			return
-		}
-		c, err := parseClick(cb, self)
+	v := validClick()
+	f.Add(v.BlockID, v.ActionID, v.Value, v.UserID, v.UserTeamID, v.TeamID, v.EnterpriseID)
+	f.Add(blockReveal, actionReveal, "x", "U1", "", "T1", "")
+	f.Fuzz(func(t *testing.T, block, action, value, user, userTeam, team, enterprise string) {
+		c, err := parseClick(Click{BlockID: block, ActionID: action, Value: value, UserID: user, UserTeamID: userTeam,
+			TeamID: team, EnterpriseID: enterprise}, self)
 		if err != nil {
 			return
 		}
 		// Anything accepted is exactly what the bot sends, from its own team.
-		if c.action != actionApprove && c.action != actionDeny || !request.ValidToken(c.token) ||
+		if c.action != actionApprove && c.action != actionDeny && c.action != actionReveal || !request.ValidToken(c.token) ||
 			c.teamID != self.TeamID || c.enterpriseID != self.EnterpriseID {
 			t.Fatalf("parseClick accepted %+v", c)
 		}

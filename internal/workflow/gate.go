@@ -1,4 +1,4 @@
-package slackbot
+package workflow
 
 import (
 	"context"
@@ -11,44 +11,30 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 )
 
-// Why a person is refused, for logs and the audit trail only: everyone
-// refused reads the same words, so a refusal says nothing about whether an
-// IAM user exists.
-const (
-	refusedForeignTeam = "foreign_team"
-	refusedBadID       = "bad_user_id"
-	refusedLookup      = "user_lookup_failed"
-	refusedBot         = "bot"
-	refusedGuest       = "guest"
-	refusedDeactivated = "deactivated"
-	refusedNotListed   = "not_listed"
-	refusedProtected   = "protected"
-)
-
 // checkPerson decides whether the Slack user may use the bot at all: from
 // the bot's own workspace and org, a full member, not a bot, not
 // deactivated. It answers "" when they may, else the reason. Any error
 // refuses: the bot fails closed.
-func (b *Bot) checkPerson(ctx context.Context, teamID, enterpriseID, userID string) string {
+func (w *Workflow) checkPerson(ctx context.Context, teamID, enterpriseID, userID string) Outcome {
 	if !config.IsSlackUserID(userID) {
-		return refusedBadID
+		return RefusedBadID
 	}
-	if teamID != b.self.TeamID || enterpriseID != b.self.EnterpriseID {
-		return refusedForeignTeam
+	if teamID != w.self.TeamID || enterpriseID != w.self.EnterpriseID {
+		return RefusedForeignTeam
 	}
-	u, err := b.api.GetUserInfoContext(ctx, userID)
-	if err != nil || u == nil || u.ID != userID {
-		return refusedLookup
+	u, err := w.slack.UserInfo(ctx, userID)
+	if err != nil || u.ID != userID {
+		return RefusedLookup
 	}
 	switch {
 	case u.Deleted:
-		return refusedDeactivated
-	case u.IsBot || u.IsAppUser || u.ID == "USLACKBOT":
-		return refusedBot
-	case u.IsRestricted || u.IsUltraRestricted:
-		return refusedGuest
-	case u.TeamID != b.self.TeamID && (b.self.EnterpriseID == "" || u.Enterprise.EnterpriseID != b.self.EnterpriseID):
-		return refusedForeignTeam
+		return RefusedDeactivated
+	case u.Bot:
+		return RefusedBot
+	case u.Guest:
+		return RefusedGuest
+	case u.TeamID != w.self.TeamID && (w.self.EnterpriseID == "" || u.EnterpriseID != w.self.EnterpriseID):
+		return RefusedForeignTeam
 	}
 	return ""
 }
@@ -56,8 +42,8 @@ func (b *Bot) checkPerson(ctx context.Context, teamID, enterpriseID, userID stri
 // isProtected reports whether the IAM user is one the bot must never touch
 // by name (case-insensitively, as IAM compares names). Protected paths need
 // the user's path from IAM: see isProtectedPath.
-func (b *Bot) isProtected(iamUser string) bool {
-	for _, p := range b.cfg.Reset.Protected {
+func (w *Workflow) isProtected(iamUser string) bool {
+	for _, p := range w.cfg.Reset.Protected {
 		if !strings.HasPrefix(p, "/") && strings.EqualFold(p, iamUser) {
 			return true
 		}
@@ -67,8 +53,8 @@ func (b *Bot) isProtected(iamUser string) bool {
 
 // isProtectedPath reports whether an IAM user at path is under one of the
 // protected paths.
-func (b *Bot) isProtectedPath(path string) bool {
-	for _, p := range b.cfg.Reset.Protected {
+func (w *Workflow) isProtectedPath(path string) bool {
+	for _, p := range w.cfg.Reset.Protected {
 		if strings.HasPrefix(p, "/") && strings.HasPrefix(path, p) {
 			return true
 		}
@@ -78,22 +64,20 @@ func (b *Bot) isProtectedPath(path string) bool {
 
 // isApprover reports whether the user is an approver, directly or through
 // a user group. An error means no.
-func (b *Bot) isApprover(ctx context.Context, userID string) (bool, error) {
-	if !b.cfg.Approval.Enabled() {
+func (w *Workflow) isApprover(ctx context.Context, userID string) (bool, error) {
+	if !w.cfg.Approval.Enabled() {
 		return false, nil
 	}
-	for _, a := range b.cfg.Approval.Approvers {
+	for _, a := range w.cfg.Approval.Approvers {
 		if a == userID {
 			return true, nil
 		}
 	}
-	for _, a := range b.cfg.Approval.Approvers {
+	for _, a := range w.cfg.Approval.Approvers {
 		if !config.IsUserGroupID(a) {
 			continue
 		}
-		members, err := b.groups.members(ctx, a, b.now(), func(ctx context.Context, id string) ([]string, error) {
-			return b.api.GetUserGroupMembersContext(ctx, id)
-		})
+		members, err := w.groups.members(ctx, a, w.now(), w.slack.GroupMembers)
 		if err != nil {
 			return false, fmt.Errorf("list members of user group %s: %w", a, err)
 		}

@@ -1,10 +1,8 @@
-package slackbot
+package workflow
 
 import (
 	"fmt"
 	"time"
-
-	"github.com/slack-go/slack"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
@@ -22,7 +20,8 @@ func helpMessage(command string) slacktext.Message {
 		"• `%[1]s help`: this text.", c))
 }
 
-func workingMessage(requestID string) slacktext.Message {
+// WorkingMessage is the ack of a command that has work to do.
+func WorkingMessage(requestID string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("Working on it. I'll answer in a direct message from me. (request %s)", requestID))
 }
 
@@ -33,10 +32,10 @@ func passwordMessage(iamUser string, secret password.Secret, consoleURL, request
 	body := fmt.Sprintf("Your new temporary AWS console password for IAM user %s:\n\n%s\n\n"+
 		"Sign in at <%s|%s>. AWS will ask you to choose a new password straight away.",
 		slacktext.Code(iamUser), "`"+secret.Reveal()+"`", slacktext.Escape(consoleURL), slacktext.Escape(consoleURL))
-	return slacktext.Message{Text: text, Blocks: []slack.Block{
+	return slacktext.NewMessage(text,
 		slacktext.Section(body),
 		slacktext.Context(fmt.Sprintf("Only you can see this message, and it is gone when Slack reloads: copy the password now. Request %s.", requestID)),
-	}}
+	)
 }
 
 // resetNotice is the persistent note that a reset happened, so a reset
@@ -51,25 +50,19 @@ func resetNotice(iamUser, requestID string, at time.Time, by string) slacktext.M
 		slacktext.Code(iamUser), slacktext.Date(at), who, requestID))
 }
 
-func refusedMessage() slacktext.Message {
-	return slacktext.Plain("Sorry, I can't reset an AWS password for you. If you think you should be able to, ask your AWS administrators to add you.")
-}
+func refusedMessage() slacktext.Message { return slacktext.Plain(refusedWords) }
 
 func mentionHelpMessage(command string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("To reset someone else's password, mention them so Slack links the name: `%s @name`.", slacktext.Escape(command)))
 }
 
-func notApproverMessage() slacktext.Message {
-	return slacktext.Plain("Only approvers can reset someone else's password.")
-}
+func notApproverMessage() slacktext.Message { return slacktext.Plain(outcomeWords[RefusedNotApprover]) }
 
 func targetRefusedMessage(target string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("I can't reset an AWS password for %s.", slacktext.Mention(target)))
 }
 
-func protectedMessage() slacktext.Message {
-	return slacktext.Plain("This AWS account is protected: the bot does not reset it. Ask your AWS administrators.")
-}
+func protectedMessage() slacktext.Message { return slacktext.Plain(outcomeWords[RefusedProtected]) }
 
 func cooldownMessage(next time.Time) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("Your password was reset a short while ago. You can ask again %s.", slacktext.Date(next)))
@@ -99,28 +92,50 @@ func adminStartedMessage(target, iamUser, id string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("OK: I've sent %s a button to reset the console password of IAM user %s. The password goes to them alone, when they ask for it (request %s).", slacktext.Mention(target), slacktext.Code(iamUser), id))
 }
 
-// failureMessage is the one mapping from an outcome to what the person
-// reads. It never says whether an IAM user exists beyond what the person
-// is entitled to know about their own account.
-func failureMessage(outcome, id string) slacktext.Message {
-	var s string
-	switch outcome {
-	case outcomeNoUser:
-		s = "Your listed IAM user does not exist in AWS, so nothing was changed. Ask your AWS administrators to fix the bot's allowlist."
-	case outcomeNoLoginProfile:
-		s = "Your IAM user has no console password to reset, so nothing was changed. Ask your AWS administrators to give you console access."
-	case outcomeAccessDenied:
-		s = "I'm not allowed to reset this password in AWS. Please contact your AWS administrators; I've logged the details for them."
-	case outcomePolicy:
-		s = "AWS rejected the new password under the account's password policy. Please contact your AWS administrators."
-	case outcomeDeliveryFailed:
-		s = "I reset your password but could not show it to you, so nobody knows it. Please run the command again."
-	case outcomeInterrupted:
-		s = "The bot restarted before it could reset your password, so nothing was changed. Please run the command again."
-	case outcomeTimeout:
-		s = "AWS did not answer in time. Your password may be unchanged; please try again in a few minutes."
-	default:
-		s = "Something went wrong and your password was not reset. Please try again in a few minutes, or contact your AWS administrators."
+// outcomeWords is the one mapping from an outcome to what a person reads
+// about it. Every outcome has words (a test holds it to that). Refusals
+// all read the same, so a refusal never says whether an IAM user exists;
+// the rest say no more than the person may know of their own account.
+var outcomeWords = map[Outcome]string{
+	RefusedForeignTeam: refusedWords, RefusedBadID: refusedWords, RefusedLookup: refusedWords, RefusedBot: refusedWords,
+	RefusedGuest: refusedWords, RefusedDeactivated: refusedWords, RefusedNotListed: refusedWords,
+	RefusedProtected:   "This AWS account is protected: the bot does not reset it. Ask your AWS administrators.",
+	RefusedNotApprover: "Only approvers can reset someone else's password.",
+
+	OutcomeDelivered:       "Your new temporary password was shown to you alone.",
+	OutcomeCooldown:        "Your password was reset a short while ago; please wait before asking again.",
+	OutcomeActive:          "A reset request is already in progress; I'll tell you when it's done.",
+	OutcomeNoUser:          "Your listed IAM user does not exist in AWS, so nothing was changed. Ask your AWS administrators to fix the bot's allowlist.",
+	OutcomeNoLoginProfile:  "Your IAM user has no console password to reset, so nothing was changed. Ask your AWS administrators to give you console access.",
+	OutcomeAccessDenied:    "I'm not allowed to reset this password in AWS. Please contact your AWS administrators; I've logged the details for them.",
+	OutcomePolicy:          "AWS rejected the new password under the account's password policy. Please contact your AWS administrators.",
+	OutcomeTimeout:         "AWS did not answer in time. Your password may be unchanged; please try again in a few minutes.",
+	OutcomeDeliveryFailed:  "I reset your password but could not show it to you, so nobody knows it. Please run the command again.",
+	OutcomeSlackFailed:     "I could not reach you or the approvers in Slack, so nothing was changed. Please try again in a few minutes.",
+	OutcomeDryRun:          "This was a dry run: nothing was changed.",
+	OutcomeInterrupted:     "The bot restarted before it could reset your password, so nothing was changed. Please run the command again.",
+	OutcomeNoMFA:           "Your IAM user has no MFA device, so I can't reset its password from Slack alone. Ask your AWS administrators.",
+	OutcomeUnusedScrambled: "The temporary password was not used in time, so I replaced it with a random one nobody knows.",
+	OutcomeInternal:        internalWords,
+	OutcomeDenied:          "An approver denied the request. Nothing was changed.",
+	OutcomeExpired:         "Nobody decided on the request in time, so it expired. Nothing was changed.",
+	OutcomeUnclaimed:       "The approved reset expired before you asked for the password. Nothing was changed.",
+	OutcomeAdminInitiated:  "An approver started a reset of your password; it is shown to you alone when you ask for it.",
+	OutcomePasswordSet:     "Your password was reset.",
+	OutcomeNotAllowed:      "Only approvers can decide on password reset requests. Nothing was changed.",
+	OutcomeNotOwner:        "This button is for someone else. Nothing was changed.",
+}
+
+const (
+	refusedWords  = "Sorry, I can't reset an AWS password for you. If you think you should be able to, ask your AWS administrators to add you."
+	internalWords = "Something went wrong and your password was not reset. Please try again in a few minutes, or contact your AWS administrators."
+)
+
+// failureMessage tells the person how their request ended.
+func failureMessage(o Outcome, id string) slacktext.Message {
+	s, ok := outcomeWords[o]
+	if !ok {
+		s = internalWords
 	}
 	return slacktext.Plain(fmt.Sprintf("%s (request %s)", s, id))
 }
@@ -148,9 +163,8 @@ func passwordOfferMessage(req request.Request) slacktext.Message {
 	}
 	body := text + fmt.Sprintf("\nWhen you're ready to sign in, press the button: I'll reset the password then and show the new one to you alone. "+
 		"The offer expires %s. If you didn't ask for this, tell your security team.", slacktext.Date(req.ExpiresAt))
-	button := slack.NewButtonBlockElement(actionReveal, req.Token, slack.NewTextBlockObject(slack.PlainTextType, "Show my new password", false, false))
-	button.Style = slack.StylePrimary
-	return slacktext.Message{Text: text, Blocks: []slack.Block{slacktext.Section(body), slack.NewActionBlock(blockReveal, button)}}
+	return slacktext.NewMessage(text, slacktext.Section(body), slacktext.Actions(blockReveal,
+		slacktext.Button{ActionID: actionReveal, Value: req.Token, Label: "Show my new password", Style: "primary"}))
 }
 
 // passwordClaimedMessage replaces the offer once used.
@@ -160,4 +174,36 @@ func passwordClaimedMessage(req request.Request, at time.Time) slacktext.Message
 
 func unclaimedMessage(id string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("The approved password reset (request %s) expired before you asked for the password. Nothing was changed; run the command again if you still need it.", id))
+}
+
+// approvalMessage is what approvers see while a request waits.
+func approvalMessage(req request.Request, noMFA bool) slacktext.Message {
+	text := fmt.Sprintf("%s asks to reset the AWS console password of IAM user %s (request %s).",
+		slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), req.ID)
+	body := fmt.Sprintf("*Password reset request* %s\n%s asks to reset the AWS console password of IAM user %s.\nAsked %s; expires %s.",
+		req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), slacktext.Date(req.CreatedAt), slacktext.Date(req.ExpiresAt))
+	if noMFA {
+		body += "\n:warning: This IAM user has *no MFA device*: approve only if you have confirmed who is asking, outside Slack."
+	}
+	return slacktext.NewMessage(text, slacktext.Section(body), slacktext.Actions(blockDecision,
+		slacktext.Button{ActionID: actionApprove, Value: req.Token, Label: "Approve", Style: "primary"},
+		slacktext.Button{ActionID: actionDeny, Value: req.Token, Label: "Deny", Style: "danger"}))
+}
+
+// decidedMessage replaces the approval message once decided: no buttons.
+func decidedMessage(req request.Request) slacktext.Message {
+	body := fmt.Sprintf("*Password reset request* %s\n%s asked to reset the AWS console password of IAM user %s.",
+		req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser))
+	var outcome string
+	switch req.State {
+	case request.Denied:
+		outcome = fmt.Sprintf(":no_entry: Denied by %s %s.", slacktext.Mention(req.DecidedBy), slacktext.Date(req.DecidedAt))
+	case request.Expired:
+		outcome = fmt.Sprintf(":hourglass: Expired %s: nobody decided in time.", slacktext.Date(req.UpdatedAt))
+	case request.Failed:
+		outcome = ":warning: Could not be handled; nothing was reset."
+	default:
+		outcome = fmt.Sprintf(":white_check_mark: Approved by %s %s.", slacktext.Mention(req.DecidedBy), slacktext.Date(req.DecidedAt))
+	}
+	return slacktext.NewMessage(fmt.Sprintf("Request %s: %s", req.ID, outcome), slacktext.Section(body), slacktext.Context(outcome))
 }

@@ -1,0 +1,71 @@
+package slackbot
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
+)
+
+// Options is everything New needs to make the bot and the workflow behind
+// it from the configuration.
+type Options struct {
+	Config     config.Config
+	Secrets    config.Secrets
+	Resetter   workflow.Resetter
+	Store      workflow.Store
+	ConsoleURL string // where people sign in
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics // may be nil
+	HTTPClient *http.Client     // for the Slack Web API; default newHTTPClient
+	Now        func() time.Time // default time.Now
+
+	// ShutdownTimeout bounds how long Run waits for work in flight after
+	// its context ends; default 30s.
+	ShutdownTimeout time.Duration
+	// SweepInterval is how often expired approval requests are looked for;
+	// default a tenth of the approval timeout, at most 30s.
+	SweepInterval time.Duration
+	// PingInterval is how long Socket Mode waits for Slack's ping before it
+	// reconnects; default slack-go's 30s.
+	PingInterval time.Duration
+	// SlackRetry overrides how Web API calls are retried; tests shorten it.
+	SlackRetry *slack.RetryConfig
+	// SlackLimits are the per-minute limits a Web API method is paced at
+	// once Slack has throttled it; nil means Slack's published tiers.
+	SlackLimits map[string]int
+}
+
+// New builds the Web API client, the workflow that uses it, and the bot
+// that feeds the workflow. It makes no network call.
+func New(opts Options) (*Bot, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cfg := opts.Config
+	client := NewClient(ClientOptions{
+		APIURL: cfg.Slack.APIURL, Secrets: opts.Secrets, Metrics: opts.Metrics, HTTPClient: opts.HTTPClient,
+		Concurrency: cfg.Reset.Concurrency, Retry: opts.SlackRetry, Limits: opts.SlackLimits, Now: opts.Now,
+	})
+	flow, err := workflow.New(workflow.Options{
+		Config: cfg, Slack: client, Resetter: opts.Resetter, Store: opts.Store, ConsoleURL: opts.ConsoleURL,
+		Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sweep := opts.SweepInterval
+	if sweep == 0 {
+		sweep = min(cfg.Approval.Timeout.D()/10, 30*time.Second)
+	}
+	return NewBot(BotOptions{
+		Client: client, Handler: flow, Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
+		Concurrency: cfg.Reset.Concurrency, Deadline: cfg.Reset.Deadline.D(),
+		ShutdownTimeout: opts.ShutdownTimeout, SweepInterval: sweep, PingInterval: opts.PingInterval,
+	})
+}

@@ -1,0 +1,277 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strings"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+)
+
+// commandKind is what the slash command's text asks for.
+type commandKind int
+
+const (
+	commandHelp       commandKind = iota
+	commandSelf                   // reset my own password
+	commandOther                  // an approver resets someone else's
+	commandBadMention             // "@name" typed without Slack linking it
+)
+
+// mentionPattern matches a user mention as Slack escapes it in command
+// text: <@U123ABC> or <@U123ABC|name>.
+var mentionPattern = regexp.MustCompile(`^<@([UW][A-Z0-9]{6,})(\|[^<>]*)?>$`)
+
+// maxCommandText bounds what is parsed; real commands are a few words.
+const maxCommandText = 1000
+
+// parseCommand reads the text after the command. Anything it does not
+// understand is a request for help, so nothing unexpected resets anything.
+func parseCommand(text string) (commandKind, string) {
+	if len(text) > maxCommandText {
+		return commandHelp, ""
+	}
+	t := strings.TrimSpace(text)
+	switch strings.ToLower(t) {
+	case "", "me", "reset":
+		return commandSelf, ""
+	}
+	if m := mentionPattern.FindStringSubmatch(t); m != nil {
+		return commandOther, m[1]
+	}
+	if strings.HasPrefix(t, "@") && !strings.ContainsAny(t, " \t\n") {
+		return commandBadMention, ""
+	}
+	return commandHelp, ""
+}
+
+// Preflight decides, without any call, what the ack of a command says. It
+// returns a new request ID when there is work to do (the ack then says
+// WorkingMessage(requestID)), or else the whole answer.
+func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Message) {
+	switch kind, _ := parseCommand(cmd.Text); kind {
+	case commandHelp:
+		return "", helpMessage(w.cfg.Slack.Command)
+	case commandBadMention:
+		return "", mentionHelpMessage(w.cfg.Slack.Command)
+	}
+	return request.NewID(), slacktext.Message{}
+}
+
+// HandleCommand works on one acked slash command.
+func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID string) {
+	log := w.log.With(slog.String(keyRequest, requestID), slog.String(keyUser, truncate(cmd.UserID, 32)),
+		slog.String(keyTeam, truncate(cmd.TeamID, 32)))
+	if cmd.Command != w.cfg.Slack.Command {
+		log.Warn("ignored a command the bot does not serve", slog.String("command", truncate(cmd.Command, 40)))
+		return
+	}
+	kind, target := parseCommand(cmd.Text)
+	if reason := w.checkPerson(ctx, cmd.TeamID, cmd.EnterpriseID, cmd.UserID); reason != "" {
+		w.refuse(ctx, log, requestID, cmd.UserID, reason, "")
+		return
+	}
+	if kind == commandOther && target != cmd.UserID {
+		w.handleOther(ctx, log, cmd, requestID, target)
+		return
+	}
+
+	user, listed := w.users[cmd.UserID]
+	if !listed {
+		w.refuse(ctx, log, requestID, cmd.UserID, RefusedNotListed, "")
+		return
+	}
+	log = log.With(slog.String(keyIAMUser, user.IAMUser))
+	if w.isProtected(user.IAMUser) {
+		w.refuse(ctx, log, requestID, cmd.UserID, RefusedProtected, user.IAMUser)
+		return
+	}
+	if w.cfg.Reset.Cooldown > 0 {
+		last, err := w.store.LastDelivered(ctx, cmd.UserID)
+		if err != nil {
+			log.Error("read the cooldown from the store", slog.Any(keyError, err))
+			w.tellEphemeral(ctx, log, cmd.UserID, failureMessage(OutcomeInternal, requestID))
+			return
+		}
+		if next := last.Add(w.cfg.Reset.Cooldown.D()); !last.IsZero() && w.now().Before(next) {
+			w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
+				IAMUser: user.IAMUser, Outcome: string(OutcomeCooldown)}, cmd.UserID, cooldownMessage(next))
+			return
+		}
+	}
+
+	acct, err := w.resetter.Inspect(ctx, user.IAMUser)
+	if err != nil {
+		outcome := outcomeOf(err)
+		log.Warn("could not read the IAM user; nothing reset", slog.String(keyOutcome, string(outcome)), slog.Any(keyError, err))
+		w.count(outcome)
+		w.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionFailed, Actor: cmd.UserID,
+			Target: cmd.UserID, IAMUser: user.IAMUser, Outcome: string(outcome)})
+		w.tellEphemeral(ctx, log, cmd.UserID, failureMessage(outcome, requestID))
+		return
+	}
+	if w.isProtectedPath(acct.Path) {
+		w.refuse(ctx, log, requestID, cmd.UserID, RefusedProtected, user.IAMUser)
+		return
+	}
+	noMFA := w.cfg.Reset.RequireMFA && acct.MFADevices == 0
+
+	req := request.Request{
+		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
+		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
+	}
+	switch {
+	case noMFA && !w.cfg.Approval.Enabled():
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
+			IAMUser: user.IAMUser, Outcome: string(OutcomeNoMFA)}, cmd.UserID, noMFAMessage(user.IAMUser))
+		return
+	case noMFA, w.needsApproval(user):
+		// Without MFA the Slack account alone would be the key to the AWS
+		// account, so an approver must vouch even for people who need none.
+		req.State = request.Pending
+	}
+	req, ok := w.create(ctx, log, req)
+	if !ok {
+		return
+	}
+	if req.State == request.Pending {
+		w.requestApproval(ctx, log, req, noMFA)
+		return
+	}
+	w.runReset(ctx, req, request.Approved)
+}
+
+// handleOther is "/aws-reset @someone": an approver starts a reset of a
+// listed person's password. The person gets a button; the password goes to
+// them alone, never the approver.
+func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Command, requestID, target string) {
+	admin := cmd.UserID
+	log = log.With(slog.String("target", target))
+	ok, err := w.isApprover(ctx, admin)
+	if err != nil {
+		log.Error("could not tell whether the caller is an approver", slog.Any(keyError, err))
+	}
+	if !ok {
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target, Outcome: string(RefusedNotApprover)},
+			admin, notApproverMessage())
+		return
+	}
+	user, listed := w.users[target]
+	var reason Outcome
+	switch {
+	case !listed:
+		reason = RefusedNotListed
+	case w.isProtected(user.IAMUser):
+		reason = RefusedProtected
+	default:
+		reason = w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, target)
+	}
+	if reason == "" {
+		// An approver vouches for the person, so no MFA gate here; the
+		// protected paths still hold.
+		acct, err := w.resetter.Inspect(ctx, user.IAMUser)
+		switch {
+		case err != nil:
+			log.Warn("could not read the IAM user", slog.Any(keyError, err))
+			reason = outcomeOf(err)
+		case w.isProtectedPath(acct.Path):
+			reason = RefusedProtected
+		}
+	}
+	if reason != "" {
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target, IAMUser: user.IAMUser,
+			Outcome: string(reason)}, admin, targetRefusedMessage(target))
+		return
+	}
+	now := w.now()
+	req, ok := w.create(ctx, log.With(slog.String(keyIAMUser, user.IAMUser)), request.Request{
+		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: w.self.TeamID,
+		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved,
+		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(w.cfg.Approval.Timeout.D()),
+	})
+	if !ok {
+		return
+	}
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionApproved, Actor: admin,
+		Target: target, IAMUser: user.IAMUser, Outcome: string(OutcomeAdminInitiated)})
+	w.tellEphemeral(ctx, log, admin, adminStartedMessage(target, user.IAMUser, req.ID))
+	// The person may not be looking at Slack: they get a button, and the
+	// reset happens when they press it.
+	w.offerPassword(ctx, log, req)
+}
+
+// needsApproval applies the per-person override to the global setting.
+func (w *Workflow) needsApproval(u config.User) bool {
+	if u.Approval != nil {
+		return *u.Approval && w.cfg.Approval.Enabled()
+	}
+	return w.cfg.Approval.Enabled()
+}
+
+// create records a new request and its audit row. It answers false, having
+// told the person why, when the request must go no further.
+func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Request) (request.Request, bool) {
+	now := w.now()
+	req.CreatedAt, req.UpdatedAt = now, now
+	if req.State == request.Pending {
+		req.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D())
+	}
+	existing, err := w.store.CreateRequest(ctx, req)
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		log.Info("ignored a redelivered command", slog.String("envelope_id", truncate(req.EnvelopeID, 64)))
+		return req, false
+	case errors.Is(err, store.ErrActiveRequest):
+		log.Info("request refused: one already in progress", slog.String("active_request", existing.ID))
+		w.count(OutcomeActive)
+		w.tellEphemeral(ctx, log, req.RequestedBy, activeRequestMessage(existing.ID))
+		return req, false
+	case err != nil:
+		// No record, no reset.
+		log.Error("could not record the request; nothing reset", slog.Any(keyError, err))
+		w.count(OutcomeInternal)
+		w.tellEphemeral(ctx, log, req.RequestedBy, failureMessage(OutcomeInternal, req.ID))
+		return req, false
+	}
+	if err := w.store.AppendAudit(ctx, request.AuditEvent{Time: now, RequestID: req.ID, Action: request.ActionRequested,
+		Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(req.State)}); err != nil {
+		log.Error("could not write the audit trail; nothing reset", slog.Any(keyError, err))
+		w.fail(ctx, log, req, req.State, OutcomeInternal)
+		return req, false
+	}
+	log.Info("request created", slog.String("state", string(req.State)), slog.String("requested_by", req.RequestedBy))
+	return req, true
+}
+
+// refuse tells the person, in the same words whatever the reason, that the
+// bot will not reset a password for them.
+func (w *Workflow) refuse(ctx context.Context, log *slog.Logger, requestID, userID string, reason Outcome, iamUser string) {
+	msg := refusedMessage()
+	if reason == RefusedProtected {
+		msg = protectedMessage()
+	}
+	tell := userID
+	if reason == RefusedBadID {
+		tell = "" // nobody to answer
+	}
+	w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: userID, Target: userID, IAMUser: iamUser,
+		Outcome: string(reason)}, tell, msg)
+}
+
+// decline ends a request before anything changed: one log line, the
+// metric, the audit row, and the words for whoever asked (tell; "" for
+// nobody).
+func (w *Workflow) decline(ctx context.Context, log *slog.Logger, e request.AuditEvent, tell string, m slacktext.Message) {
+	log.Info("request refused", slog.String(keyOutcome, e.Outcome))
+	w.count(Outcome(e.Outcome))
+	e.Action = request.ActionRefused
+	w.audit(ctx, log, e)
+	if tell != "" {
+		w.tellEphemeral(ctx, log, tell, m)
+	}
+}

@@ -1,0 +1,166 @@
+// Package workflow is the life of a password reset request, apart from how
+// Slack is spoken to: who may ask, the limits, the record, the approval,
+// the reset, the delivery, the resume after a restart and the sweeps.
+//
+// It reaches people through a Messenger it declares itself (package
+// slackbot implements it over the Slack Web API), so its rules are tested
+// against an in-memory messenger as well as over the wire. It never
+// imports slack-go: messages are built with package slacktext.
+//
+// The flow of one request, and its states, are in docs/ARCHITECTURE.md.
+package workflow
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+)
+
+// Messenger is what the workflow needs of Slack.
+type Messenger interface {
+	// OpenDM returns the ID of the bot's DM channel with a user.
+	OpenDM(ctx context.Context, userID string) (string, error)
+	// Post posts a lasting message and returns its timestamp.
+	Post(ctx context.Context, channel string, m slacktext.Message) (ts string, err error)
+	// PostEphemeral shows a message in channel to userID alone.
+	PostEphemeral(ctx context.Context, channel, userID string, m slacktext.Message) error
+	// Update replaces the message at (channel, ts).
+	Update(ctx context.Context, channel, ts string, m slacktext.Message) error
+	// UserInfo looks a person up, fresh.
+	UserInfo(ctx context.Context, userID string) (Person, error)
+	// GroupMembers lists the members of a user group, fresh.
+	GroupMembers(ctx context.Context, groupID string) ([]string, error)
+}
+
+// Person is what Slack says of a user, as far as the workflow cares.
+type Person struct {
+	ID, TeamID, EnterpriseID string
+	Deleted                  bool // deactivated
+	Bot                      bool // a bot, an app user or Slackbot
+	Guest                    bool // a single- or multi-channel guest
+}
+
+// Resetter sets new console passwords.
+type Resetter interface {
+	Reset(ctx context.Context, iamUser string) (password.Secret, error)
+	Check(ctx context.Context, iamUser string) error
+	Inspect(ctx context.Context, iamUser string) (reset.Account, error)
+	Scramble(ctx context.Context, iamUser string) error
+}
+
+// Store keeps requests and the audit trail. Every decision is one
+// conditional write in it, so two clicks, two replicas or a click racing a
+// sweep can never both win.
+type Store interface {
+	CreateRequest(ctx context.Context, r request.Request) (request.Request, error)
+	Request(ctx context.Context, id string) (request.Request, error)
+	RequestByToken(ctx context.Context, token string) (request.Request, error)
+	Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error)
+	SetApprovalMessage(ctx context.Context, id, channel, ts string) error
+	RequestsInState(ctx context.Context, state request.State) ([]request.Request, error)
+	ExpiredPending(ctx context.Context, now time.Time) ([]request.Request, error)
+	LastDelivered(ctx context.Context, slackUser string) (time.Time, error)
+	AppendAudit(ctx context.Context, e request.AuditEvent) error
+	// ClaimOnce claims a one-time job by key; true the first time.
+	ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error)
+	// DMChannel and SetDMChannel remember the bot's DM channel with each
+	// person, so a restart does not call conversations.open (Tier 3) again
+	// for everyone.
+	DMChannel(ctx context.Context, team, slackUser string) (string, error)
+	SetDMChannel(ctx context.Context, team, slackUser, channelID string, at time.Time) error
+}
+
+// Identity is the bot's own place in Slack, from auth.test.
+type Identity struct {
+	TeamID, EnterpriseID, UserID, BotID string
+}
+
+// Options configures a Workflow.
+type Options struct {
+	Config     config.Config
+	Slack      Messenger
+	Resetter   Resetter
+	Store      Store
+	ConsoleURL string // where people sign in
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics // may be nil
+	Now        func() time.Time // default time.Now
+}
+
+// Workflow drives requests. Make one with New; call Start once the bot
+// knows its own identity, before any command or click.
+type Workflow struct {
+	cfg      config.Config
+	slack    Messenger
+	resetter Resetter
+	store    Store
+	console  string
+	log      *slog.Logger
+	metrics  *metrics.Metrics
+	now      func() time.Time
+	users    map[string]config.User // allowlist by Slack user ID
+
+	self Identity // set by Start
+
+	dmMu sync.Mutex
+	dms  map[string]string // DM channel ID by user ID; DM IDs never change
+
+	groups groupCache
+}
+
+// New checks the options and builds a Workflow. It makes no call.
+func New(opts Options) (*Workflow, error) {
+	if opts.Slack == nil || opts.Resetter == nil || opts.Store == nil || opts.Logger == nil {
+		return nil, errors.New("workflow: Slack, Resetter, Store and Logger are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	users := make(map[string]config.User, len(opts.Config.Users))
+	for _, u := range opts.Config.Users {
+		users[u.SlackUser] = u
+	}
+	return &Workflow{
+		cfg: opts.Config, slack: opts.Slack, resetter: opts.Resetter, store: opts.Store, console: opts.ConsoleURL,
+		log: opts.Logger, metrics: opts.Metrics, now: opts.Now, users: users,
+		dms:    map[string]string{},
+		groups: groupCache{ttl: time.Minute},
+	}, nil
+}
+
+// Start records the bot's identity and returns the work a previous run
+// left, for the caller to run in its pool.
+func (w *Workflow) Start(ctx context.Context, self Identity) []func(context.Context) {
+	w.self = self
+	return w.resume(ctx)
+}
+
+// Log keys, so every line names things the same way.
+const (
+	keyRequest = "request_id"
+	keyUser    = "slack_user"
+	keyTeam    = "team_id"
+	keyIAMUser = "iam_user"
+	keyOutcome = "outcome"
+	keyActor   = "actor"
+	keyError   = "error"
+)
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// count records an outcome in awsreset_resets_total.
+func (w *Workflow) count(o Outcome) { w.metrics.Reset(string(o)) }
