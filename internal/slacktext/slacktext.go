@@ -78,4 +78,6 @@ func Actions(blockID string, buttons ...Button) slack.Block {
 }
 
 // NewMessage is a message of fallback text and blocks.
-func NewMessage(text string, blocks ...slack.Block) Message { return Message{Text: text, Blocks: blocks} }
+func NewMessage(text string, blocks ...slack.Block) Message {
+	return Message{Text: text, Blocks: blocks}
+}

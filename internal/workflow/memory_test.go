@@ -133,8 +133,8 @@ func (m *memSlack) dump() string {
 
 // memIAM is an in-memory Resetter.
 type memIAM struct {
-	mu       sync.Mutex
-	accounts map[string]reset.Account
+	mu        sync.Mutex
+	accounts  map[string]reset.Account
 	resets    []string
 	passwords []string
 	err       error
