@@ -28,9 +28,12 @@ const (
 
 // moves lists, for each state, the states it may move to.
 var moves = map[State][]State{
-	Pending:   {Approved, Denied, Expired, Failed},
-	Approved:  {Resetting, Failed, Expired},   // Expired: the owner never asked for the password
-	Resetting: {Resetting, Delivered, Failed}, // Resetting→Resetting: resumed after a crash
+	Pending: {Approved, Denied, Expired, Failed},
+	// Approved→Expired: the owner never asked for the password.
+	// Approved→Approved and Resetting→Approved: after a restart, offered to
+	// the owner again instead of reset while they may be away.
+	Approved:  {Resetting, Failed, Expired, Approved},
+	Resetting: {Delivered, Failed, Approved},
 }
 
 // CanMove reports whether a request may move from one state to another.
@@ -128,6 +131,7 @@ const (
 	ActionFailed    = "failed"
 	ActionReminded  = "reminded"
 	ActionScrambled = "unused_overwritten" // an unused temporary password was replaced by an unknown one
+	ActionOffered   = "offered"            // after a restart, offered to its owner's click again
 )
 
 // String describes the request for errors and debugging without its token.

@@ -19,8 +19,9 @@ func TestCanMove(t *testing.T) {
 		{Approved, Expired, true},
 		{Resetting, Delivered, true},
 		{Resetting, Failed, true},
-		{Resetting, Resetting, true}, // resumed after a crash
-		{Resetting, Approved, false},
+		{Resetting, Resetting, false}, // never reset again on the bot's own
+		{Resetting, Approved, true},   // offered to its owner again after a restart
+		{Approved, Approved, true},
 		{Delivered, Resetting, false},
 		{Denied, Approved, false},
 		{Expired, Approved, false},

@@ -356,13 +356,17 @@ func TestShutdownTimeoutLeavesRequestToResume(t *testing.T) {
 		t.Errorf("shutdown took %v; want about the 100ms timeout", d)
 	}
 	release()
-	// The request was cut off mid-reset: the next start resumes it with a
-	// fresh password, so alice is not left with one nobody saw.
+	// The request was cut off mid-reset: IAM may hold a password nobody
+	// saw. The next start offers alice the button again, and resets only
+	// on her click.
+	before := len(h.iam.Calls("UpdateLoginProfile"))
 	h.start()
-	got := passwordOf(t, h.waitEphemeral(alice, "IAM user `alice`"))
-	if p, _ := h.iam.LoginProfile("alice"); p.Password != got {
-		t.Error("delivered password is not IAM's")
+	h.waitAudit(request.ActionOffered) // written after the move to approved
+	reqs, err := h.store.RequestsInState(h.ctx(), request.Approved)
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("offered requests = %v, %v; want 1", reqs, err)
 	}
+	h.expectReofferThenReveal(reqs[0].ID, before)
 }
 
 func TestDeliveryFailsAfterRetries(t *testing.T) {

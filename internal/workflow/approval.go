@@ -100,6 +100,16 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 	if c.action == actionDeny {
 		to, action2 = request.Denied, request.ActionDenied
 	}
+	if to == request.Approved {
+		// An approval is authority used: the request must still be one the
+		// bot may act on, now.
+		if _, o := w.mayProceed(ctx, req); o != "" {
+			log.Warn("approval refused: the request is no longer allowed", slog.String(keyOutcome, string(o)))
+			w.endNoLonger(ctx, log, req, request.Pending, o)
+			w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("Request %s can no longer be approved, so it has been ended. Nothing was changed.", req.ID)))
+			return
+		}
+	}
 	now := w.now()
 	decided, err := w.store.Move(ctx, req.ID, []request.State{request.Pending}, to, now, func(r *request.Request) {
 		r.DecidedBy, r.DecidedAt = clicker, now
@@ -163,11 +173,6 @@ func (w *Workflow) handleReveal(ctx context.Context, log *slog.Logger, cb Click,
 		w.replyToClick(ctx, log, cb, slacktext.Plain("This button is for someone else. Nothing was changed."))
 		return
 	}
-	if reason := w.checkPerson(ctx, c.teamID, c.enterpriseID, c.userID); reason != "" {
-		log.Warn("reveal refused", slog.String(keyOutcome, string(reason)))
-		w.replyToClick(ctx, log, cb, refusedMessage())
-		return
-	}
 	if dm, err := w.openDM(ctx, req.SlackUser); err != nil || dm != c.channelID {
 		log.Warn("reveal refused: not clicked in the owner's DM with the bot")
 		w.replyToClick(ctx, log, cb, slacktext.Plain("This message is out of date. Nothing was changed."))
@@ -178,11 +183,23 @@ func (w *Workflow) handleReveal(ctx context.Context, log *slog.Logger, cb Click,
 			stateWord(req, w.now()))))
 		return
 	}
-	w.runReset(ctx, req, request.Approved)
+	// runReset asks the gate again, as the last thing before IAM.
+	w.runReset(ctx, req, request.Approved, gateAgain)
 	m := passwordClaimedMessage(req, w.now())
 	if err := w.slack.Update(ctx, c.channelID, c.messageTS, m); err != nil {
 		log.Warn("could not update the offer message", slog.Any(keyError, err))
 	}
+}
+
+// endNoLonger ends a request the gate stopped: failed, with the outcome
+// named in the audit trail, the approval message updated, and the owner
+// told in words that reveal nothing.
+func (w *Workflow) endNoLonger(ctx context.Context, log *slog.Logger, req request.Request, from request.State, o Outcome) {
+	w.fail(ctx, log, req, from, o)
+	if latest, err := w.store.Request(ctx, req.ID); err == nil {
+		w.updateApprovalMessage(ctx, log, latest)
+	}
+	w.tellDM(ctx, log, req.SlackUser, failureMessage(o, req.ID))
 }
 
 // stateWord says how a request that can no longer be claimed stands.
@@ -281,7 +298,7 @@ func (w *Workflow) sweepUnclaimed(ctx context.Context) {
 	}
 	now := w.now()
 	for _, req := range approved {
-		if req.DecidedBy == "" || req.ExpiresAt.IsZero() || now.Before(req.ExpiresAt) {
+		if req.ExpiresAt.IsZero() || now.Before(req.ExpiresAt) {
 			continue
 		}
 		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))

@@ -72,11 +72,19 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		return
 	}
 	kind, target := parseCommand(cmd.Text)
-	if reason := w.checkPerson(ctx, cmd.TeamID, cmd.EnterpriseID, cmd.UserID); reason != "" {
-		w.refuse(ctx, log, requestID, cmd.UserID, reason, "")
+	if !config.IsSlackUserID(cmd.UserID) {
+		w.refuse(ctx, log, requestID, cmd.UserID, RefusedBadID, "")
+		return
+	}
+	if cmd.TeamID != w.self.TeamID || cmd.EnterpriseID != w.self.EnterpriseID {
+		w.refuse(ctx, log, requestID, cmd.UserID, RefusedForeignTeam, "")
 		return
 	}
 	if kind == commandOther && target != cmd.UserID {
+		if reason := w.checkPerson(ctx, cmd.TeamID, cmd.EnterpriseID, cmd.UserID); reason != "" {
+			w.refuse(ctx, log, requestID, cmd.UserID, reason, "")
+			return
+		}
 		w.handleOther(ctx, log, cmd, requestID, target)
 		return
 	}
@@ -87,9 +95,9 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		return
 	}
 	log = log.With(slog.String(keyIAMUser, user.IAMUser))
-	if w.isProtected(user.IAMUser) {
-		w.refuse(ctx, log, requestID, cmd.UserID, RefusedProtected, user.IAMUser)
-		return
+	req := request.Request{
+		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
+		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
 	}
 	if w.cfg.Reset.Cooldown > 0 {
 		last, err := w.store.LastDelivered(ctx, cmd.UserID)
@@ -104,27 +112,17 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 			return
 		}
 	}
-
-	acct, err := w.resetter.Inspect(ctx, user.IAMUser)
-	if err != nil {
-		outcome := outcomeOf(err)
-		log.Warn("could not read the IAM user; nothing reset", slog.String(keyOutcome, string(outcome)), slog.Any(keyError, err))
-		w.count(outcome)
-		w.audit(ctx, log, request.AuditEvent{RequestID: requestID, Action: request.ActionFailed, Actor: cmd.UserID,
-			Target: cmd.UserID, IAMUser: user.IAMUser, Outcome: string(outcome)})
-		w.tellEphemeral(ctx, log, cmd.UserID, failureMessage(outcome, requestID))
-		return
-	}
-	if w.isProtectedPath(acct.Path) {
-		w.refuse(ctx, log, requestID, cmd.UserID, RefusedProtected, user.IAMUser)
+	acct, o := w.mayProceed(ctx, req)
+	if o != "" {
+		m := failureMessage(o, requestID)
+		if o.refusal() {
+			m = refusalMessage(o) // the same words for every refusal
+		}
+		w.refuseAtCreation(ctx, log, req, o, cmd.UserID, m)
 		return
 	}
 	noMFA := w.cfg.Reset.RequireMFA && acct.MFADevices == 0
 
-	req := request.Request{
-		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
-		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
-	}
 	switch {
 	case noMFA && !w.cfg.Approval.Enabled():
 		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
@@ -143,7 +141,9 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		w.requestApproval(ctx, log, req, noMFA)
 		return
 	}
-	w.runReset(ctx, req, request.Approved)
+	// The gate ran a moment ago, with nothing waited for since: the reset
+	// needs no second look-up.
+	w.runReset(ctx, req, request.Approved, gateChecked)
 }
 
 // handleOther is "/aws-reset @someone": an approver starts a reset of a
@@ -162,38 +162,24 @@ func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Comman
 		return
 	}
 	user, listed := w.users[target]
-	var reason Outcome
-	switch {
-	case !listed:
-		reason = RefusedNotListed
-	case w.isProtected(user.IAMUser):
-		reason = RefusedProtected
-	default:
-		reason = w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, target)
-	}
-	if reason == "" {
-		// An approver vouches for the person, so no MFA gate here; the
-		// protected paths still hold.
-		acct, err := w.resetter.Inspect(ctx, user.IAMUser)
-		switch {
-		case err != nil:
-			log.Warn("could not read the IAM user", slog.Any(keyError, err))
-			reason = outcomeOf(err)
-		case w.isProtectedPath(acct.Path):
-			reason = RefusedProtected
-		}
-	}
-	if reason != "" {
-		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target, IAMUser: user.IAMUser,
-			Outcome: string(reason)}, admin, targetRefusedMessage(target))
+	if !listed {
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target,
+			Outcome: string(RefusedNotListed)}, admin, targetRefusedMessage(target))
 		return
 	}
 	now := w.now()
-	req, ok := w.create(ctx, log.With(slog.String(keyIAMUser, user.IAMUser)), request.Request{
+	candidate := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: w.self.TeamID,
 		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved,
 		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(w.cfg.Approval.Timeout.D()),
-	})
+	}
+	// An approver vouches for the person, so no MFA rule here; everything
+	// else in the gate holds.
+	if _, o := w.mayProceed(ctx, candidate); o != "" {
+		w.refuseAtCreation(ctx, log, candidate, o, admin, targetRefusedMessage(target))
+		return
+	}
+	req, ok := w.create(ctx, log.With(slog.String(keyIAMUser, user.IAMUser)), candidate)
 	if !ok {
 		return
 	}
@@ -229,7 +215,11 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	case errors.Is(err, store.ErrActiveRequest):
 		log.Info("request refused: one already in progress", slog.String("active_request", existing.ID))
 		w.count(OutcomeActive)
-		w.tellEphemeral(ctx, log, req.RequestedBy, activeRequestMessage(existing.ID))
+		m := activeRequestMessage(existing.ID)
+		if req.RequestedBy != req.SlackUser {
+			m = targetActiveMessage(req.SlackUser, existing.ID)
+		}
+		w.tellEphemeral(ctx, log, req.RequestedBy, m)
 		return req, false
 	case err != nil:
 		// No record, no reset.
@@ -248,13 +238,28 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	return req, true
 }
 
+// refuseAtCreation ends a request the gate stopped before it was
+// recorded: a refusal, or a failure to read the IAM user. tell hears m.
+func (w *Workflow) refuseAtCreation(ctx context.Context, log *slog.Logger, req request.Request, o Outcome, tell string, m slacktext.Message) {
+	e := request.AuditEvent{RequestID: req.ID, Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(o)}
+	if o.refusal() {
+		if o == RefusedBadID {
+			tell = "" // nobody to answer
+		}
+		w.decline(ctx, log, e, tell, m)
+		return
+	}
+	log.Warn("could not check the IAM user; nothing reset", slog.String(keyOutcome, string(o)))
+	w.count(o)
+	e.Action = request.ActionFailed
+	w.audit(ctx, log, e)
+	w.tellEphemeral(ctx, log, tell, m)
+}
+
 // refuse tells the person, in the same words whatever the reason, that the
 // bot will not reset a password for them.
 func (w *Workflow) refuse(ctx context.Context, log *slog.Logger, requestID, userID string, reason Outcome, iamUser string) {
-	msg := refusedMessage()
-	if reason == RefusedProtected {
-		msg = protectedMessage()
-	}
+	msg := refusalMessage(reason)
 	tell := userID
 	if reason == RefusedBadID {
 		tell = "" // nobody to answer

@@ -5,11 +5,81 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
+
+// This file is the one gate for authority. A request keeps what it was
+// created with (the owner, the IAM user, who approved it), and may wait for
+// an approver, for its owner's click, or across a restart; so every step
+// that acts asks again, from the configuration as it is now and from fresh
+// look-ups, whether the request may go on (mayProceed), and the answer is
+// an Outcome whose words are in messages.go.
+
+// allowedNow is the part of the gate that needs no look-up: the owner is
+// still listed, still mapped to this same IAM user, and that user is not
+// protected by name. At start, every waiting request is held to it.
+func (w *Workflow) allowedNow(req request.Request) Outcome {
+	u, listed := w.users[req.SlackUser]
+	switch {
+	case !listed:
+		return RefusedNotListed
+	case !strings.EqualFold(u.IAMUser, req.IAMUser):
+		return OutcomeRemapped
+	case w.isProtected(req.IAMUser):
+		return RefusedProtected
+	}
+	return ""
+}
+
+// mayProceed is the whole gate, run at creation, at every approval click,
+// before every reset (a reveal click, a self-service request) and on
+// resume: allowedNow; the owner still a full member of our workspace
+// (users.info, fresh); the IAM user not under a protected path (a fresh
+// Inspect); and, for a request an approver let through, that approver
+// still an approver and still a member. It returns what Inspect read, for
+// the MFA rule. Any error fails closed.
+func (w *Workflow) mayProceed(ctx context.Context, req request.Request) (reset.Account, Outcome) {
+	if o := w.allowedNow(req); o != "" {
+		return reset.Account{}, o
+	}
+	if o := w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, req.SlackUser); o != "" {
+		return reset.Account{}, o
+	}
+	if req.DecidedBy != "" {
+		if o := w.checkApprover(ctx, req.DecidedBy, req); o != "" {
+			return reset.Account{}, OutcomeApproverGone
+		}
+	}
+	acct, err := w.resetter.Inspect(ctx, req.IAMUser)
+	if err != nil {
+		return acct, outcomeOf(err)
+	}
+	if w.isProtectedPath(acct.Path) {
+		return acct, RefusedProtected
+	}
+	return acct, ""
+}
+
+// checkApprover answers whether userID may decide on req now: a full
+// member of our workspace, an approver (directly or through a user group,
+// looked up fresh), and neither the owner nor, for a decision, the one who
+// asked.
+func (w *Workflow) checkApprover(ctx context.Context, userID string, req request.Request) Outcome {
+	if userID == req.SlackUser {
+		return OutcomeNotAllowed
+	}
+	if o := w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, userID); o != "" {
+		return o
+	}
+	ok, err := w.isApprover(ctx, userID)
+	if err != nil || !ok {
+		return OutcomeNotAllowed
+	}
+	return ""
+}
 
 // checkPerson decides whether the Slack user may use the bot at all: from
 // the bot's own workspace and org, a full member, not a bot, not
@@ -77,7 +147,9 @@ func (w *Workflow) isApprover(ctx context.Context, userID string) (bool, error) 
 		if !config.IsUserGroupID(a) {
 			continue
 		}
-		members, err := w.groups.members(ctx, a, w.now(), w.slack.GroupMembers)
+		// Fresh every time: someone removed from the group loses the
+		// standing at once, not when a cache runs out.
+		members, err := w.slack.GroupMembers(ctx, a)
 		if err != nil {
 			return false, fmt.Errorf("list members of user group %s: %w", a, err)
 		}
@@ -86,37 +158,4 @@ func (w *Workflow) isApprover(ctx context.Context, userID string) (bool, error) 
 		}
 	}
 	return false, nil
-}
-
-// groupCache remembers user-group members for a short while, so a burst
-// of clicks does not list the same group each time.
-type groupCache struct {
-	ttl     time.Duration
-	mu      sync.Mutex
-	entries map[string]groupEntry
-}
-
-type groupEntry struct {
-	members []string
-	at      time.Time
-}
-
-func (c *groupCache) members(ctx context.Context, id string, now time.Time, fetch func(context.Context, string) ([]string, error)) ([]string, error) {
-	c.mu.Lock()
-	e, ok := c.entries[id]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < c.ttl {
-		return e.members, nil
-	}
-	members, err := fetch(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.entries == nil {
-		c.entries = map[string]groupEntry{}
-	}
-	c.entries[id] = groupEntry{members: members, at: now}
-	c.mu.Unlock()
-	return members, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
@@ -185,6 +186,7 @@ func (r *memIAM) resetCount() int {
 // store in a temp dir, with a clock the test moves.
 type flowTest struct {
 	t     *testing.T
+	cfg   config.Config
 	slack *memSlack
 	iam   *memIAM
 	store *store.SQLite
@@ -224,14 +226,38 @@ func newFlowTest(t *testing.T, edit func(*config.Config)) *flowTest {
 		ft.slack.add(Person{ID: id})
 	}
 	ft.slack.groups[group] = []string{admin2}
-	flow, err := New(Options{Config: cfg, Slack: ft.slack, Resetter: ft.iam, Store: st, ConsoleURL: "https://example.signin.aws.amazon.com/console",
+	ft.cfg = cfg
+	ft.restart(nil)
+	return ft
+}
+
+// restart makes a new Workflow on the same store, Slack and IAM, with the
+// configuration edited as an operator would between two runs, and runs
+// what Start hands back, as the transport's pool would.
+func (ft *flowTest) restart(edit func(*config.Config)) {
+	ft.t.Helper()
+	if edit != nil {
+		edit(&ft.cfg)
+	}
+	flow, err := New(Options{Config: ft.cfg, Slack: ft.slack, Resetter: ft.iam, Store: ft.store, ConsoleURL: "https://example.signin.aws.amazon.com/console",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return ft.now }})
 	if err != nil {
-		t.Fatal(err)
+		ft.t.Fatal(err)
 	}
-	flow.Start(context.Background(), Identity{TeamID: team, UserID: "U0BOT00001"})
+	for _, job := range flow.Start(context.Background(), Identity{TeamID: team, UserID: "U0BOT00001"}) {
+		job(context.Background())
+	}
 	ft.flow = flow
-	return ft
+}
+
+// request reads a request from the store.
+func (ft *flowTest) request(id string) request.Request {
+	ft.t.Helper()
+	r, err := ft.store.Request(context.Background(), id)
+	if err != nil {
+		ft.t.Fatal(err)
+	}
+	return r
 }
 
 func withApprovals(c *config.Config) {
@@ -286,4 +312,22 @@ func (ft *flowTest) one(method, channel, want string) sent {
 		ft.t.Fatalf("%d %s messages in %s containing %q; want 1:\n%s", len(got), method, channel, want, ft.slack.dump())
 	}
 	return got[0]
+}
+
+// seed records a self-service request for user in state, as a previous
+// run would have left it.
+func (ft *flowTest) seed(user, iamUser string, state request.State) string {
+	ft.t.Helper()
+	ctx := context.Background()
+	r := request.Request{ID: request.NewID(), Token: request.NewToken(), EnvelopeID: "E" + request.NewID(), TeamID: team,
+		SlackUser: user, IAMUser: iamUser, RequestedBy: user, State: request.Approved, CreatedAt: ft.now, UpdatedAt: ft.now}
+	if _, err := ft.store.CreateRequest(ctx, r); err != nil {
+		ft.t.Fatal(err)
+	}
+	if state != request.Approved {
+		if _, err := ft.store.Move(ctx, r.ID, []request.State{request.Approved}, state, ft.now, nil); err != nil {
+			ft.t.Fatal(err)
+		}
+	}
+	return r.ID
 }

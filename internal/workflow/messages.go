@@ -52,6 +52,15 @@ func resetNotice(iamUser, requestID string, at time.Time, by string) slacktext.M
 
 func refusedMessage() slacktext.Message { return slacktext.Plain(refusedWords) }
 
+// refusalMessage is what a refused person reads: the same words whatever
+// the reason, but for a protected IAM user, which its owner may know of.
+func refusalMessage(o Outcome) slacktext.Message {
+	if o == RefusedProtected {
+		return protectedMessage()
+	}
+	return refusedMessage()
+}
+
 func mentionHelpMessage(command string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("To reset someone else's password, mention them so Slack links the name: `%s @name`.", slacktext.Escape(command)))
 }
@@ -70,6 +79,10 @@ func cooldownMessage(next time.Time) slacktext.Message {
 
 func activeRequestMessage(id string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("You already have a reset request in progress (request %s). I'll tell you when it's done.", id))
+}
+
+func targetActiveMessage(target, id string) slacktext.Message {
+	return slacktext.Plain(fmt.Sprintf("%s already has a reset request in progress (request %s), so I did not start another.", slacktext.Mention(target), id))
 }
 
 func waitingMessage(id string, expires time.Time) slacktext.Message {
@@ -113,7 +126,7 @@ var outcomeWords = map[Outcome]string{
 	OutcomeDeliveryFailed:  "I reset your password but could not show it to you, so nobody knows it. Please run the command again.",
 	OutcomeSlackFailed:     "I could not reach you or the approvers in Slack, so nothing was changed. Please try again in a few minutes.",
 	OutcomeDryRun:          "This was a dry run: nothing was changed.",
-	OutcomeInterrupted:     "The bot restarted before it could reset your password, so nothing was changed. Please run the command again.",
+	OutcomeInterrupted:     "The bot restarted in the middle of your reset; press the button I sent you when you're ready to sign in.",
 	OutcomeNoMFA:           "Your IAM user has no MFA device, so I can't reset its password from Slack alone. Ask your AWS administrators.",
 	OutcomeUnusedScrambled: "The temporary password was not used in time, so I replaced it with a random one nobody knows.",
 	OutcomeInternal:        internalWords,
@@ -124,6 +137,8 @@ var outcomeWords = map[Outcome]string{
 	OutcomePasswordSet:     "Your password was reset.",
 	OutcomeNotAllowed:      "Only approvers can decide on password reset requests. Nothing was changed.",
 	OutcomeNotOwner:        "This button is for someone else. Nothing was changed.",
+	OutcomeRemapped:        refusedWords,
+	OutcomeApproverGone:    "The approval of this request no longer stands, so nothing was changed. Run the command again if you still need a new password.",
 }
 
 const (
@@ -163,6 +178,19 @@ func passwordOfferMessage(req request.Request) slacktext.Message {
 	}
 	body := text + fmt.Sprintf("\nWhen you're ready to sign in, press the button: I'll reset the password then and show the new one to you alone. "+
 		"The offer expires %s. If you didn't ask for this, tell your security team.", slacktext.Date(req.ExpiresAt))
+	return slacktext.NewMessage(text, slacktext.Section(body), slacktext.Actions(blockReveal,
+		slacktext.Button{ActionID: actionReveal, Value: req.Token, Label: "Show my new password", Style: "primary"}))
+}
+
+// interruptedOfferMessage is the lasting note, after a restart, for a
+// request whose reset was cut short: the reset happens only when its owner
+// presses the button, so nothing is set while they may be away.
+func interruptedOfferMessage(req request.Request) slacktext.Message {
+	text := fmt.Sprintf("Your reset of the AWS console password of IAM user %s was interrupted when the bot restarted (request %s).",
+		slacktext.Code(req.IAMUser), req.ID)
+	body := text + fmt.Sprintf("\nYour password may or may not have changed. When you're ready to sign in, press the button: "+
+		"I'll reset the password then and show the new one to you alone. The offer expires %s. "+
+		"If you didn't ask for this, tell your security team.", slacktext.Date(req.ExpiresAt))
 	return slacktext.NewMessage(text, slacktext.Section(body), slacktext.Actions(blockReveal,
 		slacktext.Button{ActionID: actionReveal, Value: req.Token, Label: "Show my new password", Style: "primary"}))
 }

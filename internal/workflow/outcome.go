@@ -52,6 +52,8 @@ const (
 	OutcomePasswordSet     Outcome = "password_set"
 	OutcomeNotAllowed      Outcome = "not_allowed_to_decide"
 	OutcomeNotOwner        Outcome = "not_owner"
+	OutcomeRemapped        Outcome = "mapping_changed"            // the owner is now listed for another IAM user
+	OutcomeApproverGone    Outcome = "approver_no_longer_allowed" // who approved it may no longer approve
 )
 
 // outcomes lists every Outcome, so tests can hold each to a label and
@@ -62,7 +64,18 @@ var outcomes = []Outcome{
 	OutcomeDelivered, OutcomeCooldown, OutcomeActive, OutcomeNoLoginProfile, OutcomeAccessDenied, OutcomePolicy,
 	OutcomeTimeout, OutcomeDeliveryFailed, OutcomeSlackFailed, OutcomeDryRun, OutcomeInterrupted, OutcomeNoMFA,
 	OutcomeNoUser, OutcomeUnusedScrambled, OutcomeInternal, OutcomeDenied, OutcomeExpired, OutcomeUnclaimed,
-	OutcomeAdminInitiated, OutcomePasswordSet, OutcomeNotAllowed, OutcomeNotOwner,
+	OutcomeAdminInitiated, OutcomePasswordSet, OutcomeNotAllowed, OutcomeNotOwner, OutcomeRemapped, OutcomeApproverGone,
+}
+
+// refusal reports whether o says who may not do what (as opposed to
+// something that went wrong).
+func (o Outcome) refusal() bool {
+	switch o {
+	case RefusedForeignTeam, RefusedBadID, RefusedLookup, RefusedBot, RefusedGuest, RefusedDeactivated,
+		RefusedNotListed, RefusedProtected, RefusedNotApprover, OutcomeRemapped, OutcomeApproverGone, OutcomeNotAllowed:
+		return true
+	}
+	return false
 }
 
 // Outcomes returns every outcome, for metrics and tests.

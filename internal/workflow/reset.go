@@ -12,12 +12,21 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
+// gateDone says whether the gate (mayProceed) ran just before runReset,
+// with nothing waited for since.
+type gateDone bool
+
+const (
+	gateAgain   gateDone = false
+	gateChecked gateDone = true
+)
+
 // runReset takes an approved request (or one left resetting by a crash)
 // through the reset and the delivery. The state moves to Resetting before
-// IAM is called, so a crash after the IAM call is found and resumed at the
-// next start with a fresh password: nobody is left with a password that no
+// IAM is called, so a crash after the IAM call is found at the next start
+// and offered to its owner again (see resume): nobody is left with a password that no
 // one has seen.
-func (w *Workflow) runReset(ctx context.Context, req request.Request, from request.State) {
+func (w *Workflow) runReset(ctx context.Context, req request.Request, from request.State, gate gateDone) {
 	log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
 	moved, err := w.store.Move(ctx, req.ID, []request.State{from}, request.Resetting, w.now(), nil)
 	if errors.Is(err, store.ErrConflict) {
@@ -41,6 +50,20 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		return
 	}
 
+	if !gate {
+		// The last thing before IAM: ask the gate again, now.
+		acct, o := w.mayProceed(ctx, req)
+		if o == "" && req.DecidedBy == "" && w.cfg.Reset.RequireMFA && acct.MFADevices == 0 {
+			o = OutcomeNoMFA // self-service, and the MFA device is gone since
+		}
+		if o != "" {
+			log.Warn("no longer allowed; nothing reset", slog.String(keyOutcome, string(o)))
+			w.fail(ctx, log, req, request.Resetting, o)
+			w.tellDM(ctx, log, req.SlackUser, failureMessage(o, req.ID))
+			return
+		}
+	}
+
 	if w.cfg.Reset.DryRun {
 		if err := w.resetter.Check(ctx, req.IAMUser); err != nil {
 			w.failReset(ctx, log, req, err)
@@ -54,9 +77,9 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	secret, err := w.resetter.Reset(ctx, req.IAMUser)
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		// Shutdown cut the IAM call short: whether IAM took the new password
-		// is unknown. Leave the request resetting; the next start resumes it
-		// with a fresh password.
-		log.Warn("stopped mid-reset; the next start resumes this request")
+		// is unknown. Leave the request resetting; the next start offers it
+		// to its owner again.
+		log.Warn("stopped mid-reset; the next start offers this request to its owner again")
 		return
 	}
 	// From here on IAM may hold a new password: finish, deliver or record
@@ -82,7 +105,8 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	if _, err := w.store.Move(ctx, req.ID, []request.State{request.Resetting}, request.Delivered, now,
 		func(r *request.Request) { r.Outcome = string(OutcomeDelivered) }); err != nil {
 		// The person has the password; only the record lags. At the next
-		// start this request resumes and sends a fresh one, which is safe.
+		// start its owner is offered the button again, and nothing is reset
+		// unless they press it.
 		log.Error("password delivered but the store did not record it", slog.Any(keyError, err))
 	}
 	w.count(OutcomeDelivered)
@@ -148,36 +172,62 @@ func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 }
 
-// resume finishes what a previous run left. A request caught resetting
-// gets a fresh password, so nobody is left with one nobody saw. An approved
-// request whose owner has a button to press keeps waiting for the click; one
-// that was about to be reset when the run stopped is ended, and its owner
-// told, because they may no longer be looking at Slack.
+// resume takes up what a previous run left, and never resets on its own:
+// the owner may be away and miss an ephemeral password, and may have chosen
+// a password of their own since (the previous run may have shown them one
+// before it stopped). Requests the configuration no longer allows are
+// ended. A request caught resetting, or approved before its reset began, is
+// offered to its owner again in a lasting DM with the "Show my new
+// password" button; the reset happens on their click, after the gate.
+// Standing offers and pending approvals keep waiting.
 func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 	var jobs []func(context.Context)
-	reqs, err := w.store.RequestsInState(ctx, request.Resetting)
-	if err != nil {
-		w.log.Error("could not list requests to resume", slog.Any(keyError, err))
-	}
-	for _, req := range reqs {
-		w.log.Info("resuming a request left resetting by the previous run", slog.String(keyRequest, req.ID))
-		jobs = append(jobs, func(ctx context.Context) { w.runReset(ctx, req, request.Resetting) })
-	}
-	approved, err := w.store.RequestsInState(ctx, request.Approved)
-	if err != nil {
-		w.log.Error("could not list approved requests", slog.Any(keyError, err))
-	}
-	for _, req := range approved {
-		if req.DecidedBy != "" {
-			continue // offered to its owner; the button still works
+	for _, state := range request.ActiveStates() {
+		reqs, err := w.store.RequestsInState(ctx, state)
+		if err != nil {
+			w.log.Error("could not list the requests a previous run left", slog.String("state", string(state)), slog.Any(keyError, err))
+			continue
 		}
-		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser))
-		jobs = append(jobs, func(ctx context.Context) {
-			w.fail(ctx, log, req, request.Approved, OutcomeInterrupted)
-			w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterrupted, req.ID))
-		})
+		for _, req := range reqs {
+			log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+			if o := w.allowedNow(req); o != "" {
+				log.Info("ending a request the configuration no longer allows", slog.String(keyOutcome, string(o)))
+				jobs = append(jobs, func(ctx context.Context) { w.endNoLonger(ctx, log, req, req.State, o) })
+				continue
+			}
+			if state == request.Resetting || state == request.Approved && req.ExpiresAt.IsZero() {
+				log.Info("offering an interrupted reset to its owner again", slog.String("state", string(state)))
+				jobs = append(jobs, func(ctx context.Context) { w.reoffer(ctx, log, req) })
+			}
+		}
 	}
 	return jobs
+}
+
+// reoffer moves an interrupted request to approved, with an offer that
+// expires like an approval's, and sends its owner the button.
+func (w *Workflow) reoffer(ctx context.Context, log *slog.Logger, req request.Request) {
+	now := w.now()
+	offered, err := w.store.Move(ctx, req.ID, []request.State{req.State}, request.Approved, now, func(r *request.Request) {
+		r.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D())
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return // taken further elsewhere
+	}
+	if err != nil {
+		log.Error("could not record the new offer; the request stays as it was", slog.Any(keyError, err))
+		return
+	}
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionOffered, Target: req.SlackUser,
+		IAMUser: req.IAMUser, Outcome: string(OutcomeInterrupted)})
+	dm, err := w.openDM(ctx, req.SlackUser)
+	if err == nil {
+		_, err = w.slack.Post(ctx, dm, interruptedOfferMessage(offered))
+	}
+	if err != nil {
+		log.Error("could not offer the interrupted reset to its owner", slog.Any(keyError, err))
+		w.fail(ctx, log, offered, request.Approved, OutcomeSlackFailed)
+	}
 }
 
 // audit appends to the audit trail. A failure is logged: the request row

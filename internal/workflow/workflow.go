@@ -113,8 +113,6 @@ type Workflow struct {
 
 	dmMu sync.Mutex
 	dms  map[string]string // DM channel ID by user ID; DM IDs never change
-
-	groups groupCache
 }
 
 // New checks the options and builds a Workflow. It makes no call.
@@ -132,8 +130,7 @@ func New(opts Options) (*Workflow, error) {
 	return &Workflow{
 		cfg: opts.Config, slack: opts.Slack, resetter: opts.Resetter, store: opts.Store, console: opts.ConsoleURL,
 		log: opts.Logger, metrics: opts.Metrics, now: opts.Now, users: users,
-		dms:    map[string]string{},
-		groups: groupCache{ttl: time.Minute},
+		dms: map[string]string{},
 	}, nil
 }
 

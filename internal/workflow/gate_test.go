@@ -1,0 +1,159 @@
+package workflow
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+)
+
+// A request is acted on only with the authority it has now: each case
+// changes something between the request and its use, and the use must
+// reset nothing, end the request with the reason named, and tell its owner.
+func TestAuthorityCheckedWhenUsed(t *testing.T) {
+	removeAlice := func(c *config.Config) {
+		c.Users = []config.User{{SlackUser: carol, IAMUser: "carol"}, {SlackUser: admin, IAMUser: "adminuser"}}
+	}
+	tests := []struct {
+		name string
+		// run drives a request up to the change, makes it, then uses the
+		// request; it returns the request's ID.
+		run  func(ft *flowTest) string
+		want Outcome
+	}{
+		{"approved, then the owner is removed and protected; restart", func(ft *flowTest) string {
+			id := ft.command(alice, "")
+			ft.click(admin, ft.one("post", channel, "asks to reset"), actionApprove)
+			offer := ft.one("post", dmOf(alice), "Show my new password")
+			ft.restart(func(c *config.Config) { removeAlice(c); c.Reset.Protected = []string{"alice"} })
+			ft.click(alice, offer, actionReveal)
+			return id
+		}, RefusedNotListed},
+		{"pending, then alice is remapped and her IAM user given to carol; restart", func(ft *flowTest) string {
+			id := ft.command(alice, "")
+			m := ft.one("post", channel, "asks to reset")
+			ft.iam.accounts["alice-new"] = reset.Account{Path: "/", MFADevices: 1}
+			ft.restart(func(c *config.Config) {
+				c.Users = []config.User{{SlackUser: alice, IAMUser: "alice-new"}, {SlackUser: carol, IAMUser: "alice"},
+					{SlackUser: admin, IAMUser: "adminuser"}}
+			})
+			ft.click(admin, m, actionApprove)
+			return id
+		}, OutcomeRemapped},
+		{"left resetting 30 days ago, the owner since removed and protected; restart", func(ft *flowTest) string {
+			id := ft.seed(alice, "alice", request.Resetting)
+			ft.now = ft.now.Add(30 * 24 * time.Hour)
+			ft.restart(func(c *config.Config) { removeAlice(c); c.Reset.Protected = []string{"alice"} })
+			return id
+		}, RefusedNotListed},
+		{"approved, then the IAM user moves under a protected path", func(ft *flowTest) string {
+			ft.restart(func(c *config.Config) { c.Reset.Protected = []string{"/admins/"} })
+			id := ft.command(alice, "")
+			ft.click(admin, ft.one("post", channel, "asks to reset"), actionApprove)
+			ft.iam.accounts["alice"] = reset.Account{Path: "/admins/", MFADevices: 1}
+			ft.click(alice, ft.one("post", dmOf(alice), "Show my new password"), actionReveal)
+			return id
+		}, RefusedProtected},
+		{"approved, then the owner is deactivated", func(ft *flowTest) string {
+			id := ft.command(alice, "")
+			ft.click(admin, ft.one("post", channel, "asks to reset"), actionApprove)
+			p := ft.slack.people[alice]
+			p.Deleted = true
+			ft.slack.people[alice] = p
+			ft.click(alice, ft.one("post", dmOf(alice), "Show my new password"), actionReveal)
+			return id
+		}, RefusedDeactivated},
+		{"approved by a group member, who then leaves the group", func(ft *flowTest) string {
+			id := ft.command(alice, "")
+			ft.click(admin2, ft.one("post", channel, "asks to reset"), actionApprove)
+			ft.slack.groups[group] = nil
+			ft.click(alice, ft.one("post", dmOf(alice), "Show my new password"), actionReveal)
+			return id
+		}, OutcomeApproverGone},
+		{"started by an approver, who then stops being one", func(ft *flowTest) string {
+			id := ft.command(admin, "<@"+alice+">")
+			offer := ft.one("post", dmOf(alice), "Show my new password")
+			ft.restart(func(c *config.Config) { c.Approval.Approvers = []string{group} })
+			ft.click(alice, offer, actionReveal)
+			return id
+		}, OutcomeApproverGone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, withApprovals)
+			id := tt.run(ft)
+			if n := ft.iam.resetCount(); n != 0 {
+				t.Errorf("resets = %d; want 0", n)
+			}
+			r := ft.request(id)
+			if r.State != request.Failed || r.Outcome != string(tt.want) {
+				t.Errorf("request = %s, %q; want failed, %q", r.State, r.Outcome, tt.want)
+			}
+			if got := ft.slack.find("post", dmOf(alice), r.ID); len(got) == 0 {
+				t.Errorf("the owner was not told:\n%s", ft.slack.dump())
+			}
+			events, err := ft.store.Audit(context.Background(), time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range events {
+				found = found || e.RequestID == id && e.Action == request.ActionFailed && e.Outcome == string(tt.want)
+			}
+			if !found {
+				t.Errorf("no audit row says the request failed with %q: %+v", tt.want, events)
+			}
+		})
+	}
+}
+
+// An approver removed from the approvers' user group can't approve at
+// once, even right after a click that listed the group.
+func TestApproverStandingIsFresh(t *testing.T) {
+	ft := newFlowTest(t, withApprovals)
+	first := ft.command(alice, "")
+	ft.click(admin2, ft.one("post", channel, "<@"+alice+">"), actionApprove)
+	if s := ft.request(first).State; s != request.Approved {
+		t.Fatalf("first request = %s; want approved", s)
+	}
+	ft.slack.groups[group] = nil
+	second := ft.command(carol, "")
+	ft.click(admin2, ft.one("post", channel, "<@"+carol+">"), actionApprove)
+	if s := ft.request(second).State; s != request.Pending {
+		t.Errorf("second request = %s after a click by someone no longer in the group; want pending", s)
+	}
+}
+
+// Standing offers and pending approvals the configuration still allows
+// survive a restart untouched; an interrupted reset is offered again and
+// reset only on its owner's click.
+func TestRestartReoffersWithoutResetting(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	id := ft.seed(alice, "alice", request.Resetting)
+	ft.restart(nil)
+	if n := ft.iam.resetCount(); n != 0 {
+		t.Fatalf("resets at start = %d; want 0", n)
+	}
+	offer := ft.one("post", dmOf(alice), "was interrupted")
+	if r := ft.request(id); r.State != request.Approved || r.ExpiresAt.IsZero() {
+		t.Fatalf("request = %s, expires %v; want approved with an expiry", r.State, r.ExpiresAt)
+	}
+	ft.click(alice, offer, actionReveal)
+	if n := ft.iam.resetCount(); n != 1 {
+		t.Errorf("resets after the owner's click = %d; want 1", n)
+	}
+	if s := ft.request(id).State; s != request.Delivered {
+		t.Errorf("state = %s; want delivered", s)
+	}
+}
+
+// An approver blocked by the target's request is told the truth.
+func TestApproverToldOfTheTargetsActiveRequest(t *testing.T) {
+	ft := newFlowTest(t, withApprovals)
+	id := ft.command(alice, "")
+	ft.command(admin, "<@"+alice+">")
+	ft.one("ephemeral", dmOf(admin), "<@"+alice+"> already has a reset request in progress (request "+id+")")
+}
