@@ -17,10 +17,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/startup"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
@@ -58,6 +60,9 @@ type BotOptions struct {
 	// PingInterval is how long Socket Mode waits for Slack's ping before it
 	// reconnects; default slack-go's 30s.
 	PingInterval time.Duration
+	// Startup is how auth.test is retried while Slack does not answer at
+	// start; its Status hears what is missing.
+	Startup startup.Options
 }
 
 // Bot holds the Socket Mode connection. Make one with New (or NewBot);
@@ -100,6 +105,9 @@ func NewBot(opts BotOptions) (*Bot, error) {
 	if opts.Deadline <= 0 {
 		opts.Deadline = 2 * time.Minute
 	}
+	if opts.Startup.Logger == nil {
+		opts.Startup.Logger = opts.Logger
+	}
 	var sockOpts []socketmode.Option
 	if opts.PingInterval > 0 {
 		sockOpts = append(sockOpts, socketmode.OptionPingInterval(opts.PingInterval))
@@ -115,6 +123,18 @@ func NewBot(opts BotOptions) (*Bot, error) {
 // Ready reports whether the bot is connected to Slack and serving.
 func (b *Bot) Ready() bool { return b.connected.Load() }
 
+// Check is the readiness check for /readyz: nil when serving, else what is
+// missing.
+func (b *Bot) Check(ctx context.Context) error {
+	if err := b.opts.Startup.Status.Check("slack")(ctx); err != nil {
+		return err
+	}
+	if !b.Ready() {
+		return errors.New("socket mode is not connected")
+	}
+	return nil
+}
+
 // Run connects to Slack and serves until ctx ends, then stops taking new
 // work, lets the work in flight finish (within the shutdown timeout) and
 // returns nil. It returns an error when Slack refuses the tokens.
@@ -122,8 +142,22 @@ func (b *Bot) Run(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("slackbot: Run called twice")
 	}
-	self, team, err := b.client.AuthTest(ctx)
+	// Slack may be down or unreachable at start: wait for it (not ready
+	// meanwhile), but give up at once on a token it refuses.
+	var self workflow.Identity
+	var team string
+	err := startup.Wait(ctx, b.opts.Startup, "slack", func(ctx context.Context) error {
+		var err error
+		self, team, err = b.client.AuthTest(ctx)
+		if err != nil && refusedToken(err) {
+			return startup.Definitive(err)
+		}
+		return err
+	})
 	if err != nil {
+		if ctx.Err() != nil && !startup.IsDefinitive(err) {
+			return nil // stopped while waiting for Slack: nothing was started
+		}
 		return fmt.Errorf("slack auth.test with the bot token: %w", err)
 	}
 	b.log.Info("connected to Slack workspace", slog.String(keyTeam, self.TeamID), slog.String("workspace", team),
@@ -201,6 +235,20 @@ func (b *Bot) goWork(ctx context.Context, f func(context.Context)) {
 		defer cancel()
 		f(ctx)
 	}()
+}
+
+// refusedToken reports whether Slack refused the token itself: no wait
+// mends that. These are the errors slack-go's Socket Mode also gives up on.
+func refusedToken(err error) bool {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Err {
+	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired":
+		return true
+	}
+	return false
 }
 
 func (b *Bot) setConnected(up, reconnect bool) {

@@ -22,6 +22,9 @@ type ClientOptions struct {
 	HTTPClient *http.Client     // default newHTTPClient(Concurrency)
 	// Concurrency sizes the default HTTP client's connection pool.
 	Concurrency int
+	// CallTimeout bounds each attempt of a Web API call with the default
+	// HTTP client; default 30s.
+	CallTimeout time.Duration
 	// Retry overrides how Web API calls are retried; tests shorten it.
 	Retry *slack.RetryConfig
 	// Limits are the per-minute limits a Web API method is paced at once
@@ -44,8 +47,11 @@ var _ workflow.Messenger = (*Client)(nil)
 
 // NewClient builds a Client. It makes no network call.
 func NewClient(opts ClientOptions) *Client {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 30 * time.Second
+	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = newHTTPClient(opts.Concurrency)
+		opts.HTTPClient = newHTTPClient(opts.Concurrency, opts.CallTimeout)
 	}
 	retry := slack.RetryConfig{
 		MaxRetries:         5,

@@ -147,6 +147,17 @@ func withApproval() harnessOption {
 // start runs the bot and waits until it is connected.
 func (h *harness) start() {
 	h.t.Helper()
+	h.launch()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := h.slack.WaitConnected(wctx); err != nil {
+		h.t.Fatalf("bot never connected: %v", err)
+	}
+}
+
+// launch runs the bot without waiting for it to connect.
+func (h *harness) launch() {
+	h.t.Helper()
 	st, err := store.Open(context.Background(), h.dbPath)
 	if err != nil {
 		h.t.Fatalf("store.Open: %v", err)
@@ -182,11 +193,6 @@ func (h *harness) start() {
 	h.done = make(chan error, 1)
 	go func() { h.done <- bot.Run(ctx) }()
 	h.t.Cleanup(func() { h.stop() })
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer wcancel()
-	if err := h.slack.WaitConnected(wctx); err != nil {
-		h.t.Fatalf("bot never connected: %v", err)
-	}
 }
 
 // stop ends the bot as SIGTERM would and returns what Run returned.

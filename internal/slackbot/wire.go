@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/startup"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
@@ -39,6 +40,11 @@ type Options struct {
 	// SlackLimits are the per-minute limits a Web API method is paced at
 	// once Slack has throttled it; nil means Slack's published tiers.
 	SlackLimits map[string]int
+	// SlackCallTimeout bounds each Web API attempt; default 30s.
+	SlackCallTimeout time.Duration
+	// Startup is how Slack is waited for at start; its Status hears what
+	// is missing, for /readyz.
+	Startup startup.Options
 }
 
 // New builds the Web API client, the workflow that uses it, and the bot
@@ -51,6 +57,7 @@ func New(opts Options) (*Bot, error) {
 	client := NewClient(ClientOptions{
 		APIURL: cfg.Slack.APIURL, Secrets: opts.Secrets, Metrics: opts.Metrics, HTTPClient: opts.HTTPClient,
 		Concurrency: cfg.Reset.Concurrency, Retry: opts.SlackRetry, Limits: opts.SlackLimits, Now: opts.Now,
+		CallTimeout: opts.SlackCallTimeout,
 	})
 	flow, err := workflow.New(workflow.Options{
 		Config: cfg, Slack: client, Resetter: opts.Resetter, Store: opts.Store, ConsoleURL: opts.ConsoleURL,
@@ -67,5 +74,6 @@ func New(opts Options) (*Bot, error) {
 		Client: client, Handler: flow, Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
 		Concurrency: cfg.Reset.Concurrency, Deadline: cfg.Reset.Deadline.D(),
 		ShutdownTimeout: opts.ShutdownTimeout, SweepInterval: sweep, PingInterval: opts.PingInterval,
+		Startup: opts.Startup,
 	})
 }
