@@ -11,13 +11,12 @@ import (
 	_ "time/tzdata" // people's Slack time zones must load in a minimal image too
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/slack-go/slack"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
@@ -61,12 +60,13 @@ type remindOptions struct {
 
 // remind runs the reminders once, now, and prints what it found and did.
 func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, ro remindOptions, stdout io.Writer) error {
-	awsCfg, err := loadAWS(ctx, cfg, ro.awsOptions...)
+	awsCfg, err := awsclient.Load(ctx, cfg.AWS, ro.awsOptions...)
 	if err != nil {
 		return err
 	}
-	iamClient := reset.NewIAMClient(awsCfg, reset.RetryOptions{}, reset.CallTimeout(cfg.AWS.CallTimeout.D()))
-	signIn, err := consoleURL(ctx, cfg, iamClient, sts.NewFromConfig(awsCfg), awsCfg.Region)
+	clients := awsclient.New(awsCfg, awsclient.FromConfig(cfg.AWS, nil))
+	iamClient := clients.IAM
+	signIn, err := consoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
 	if err != nil {
 		return err
 	}

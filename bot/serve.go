@@ -10,12 +10,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/health"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
@@ -80,7 +79,7 @@ func consoleURL(ctx context.Context, cfg config.Config, iamClient reset.AccountA
 // serveOptions are the knobs that tests and the demo turn.
 type serveOptions struct {
 	awsOptions []func(*awsconfig.LoadOptions) error
-	retry      reset.RetryOptions
+	retry      awsclient.RetryOptions
 	bot        func(*slackbot.Options)
 	ready      chan<- *slackbot.Bot // receives the bot once it is built
 }
@@ -88,7 +87,7 @@ type serveOptions struct {
 // serve wires the bot together from the configuration and runs it until
 // ctx ends.
 func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, so serveOptions) error {
-	awsCfg, err := loadAWS(ctx, cfg, so.awsOptions...)
+	awsCfg, err := awsclient.Load(ctx, cfg.AWS, so.awsOptions...)
 	if err != nil {
 		return err
 	}
@@ -96,15 +95,14 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(registry)
 
-	// aws.max_calls_per_second paces every IAM attempt, retries included,
-	// whoever makes it: resets, reminders, the sign-in URL look-up.
-	iamClient := reset.NewIAMClient(awsCfg, so.retry, metrics.AWSMiddleware(m), reset.RateLimit(cfg.AWS.MaxCallsPerSecond),
-		reset.CallTimeout(cfg.AWS.CallTimeout.D()))
-	stsClient := sts.NewFromConfig(awsCfg, func(o *sts.Options) {
-		o.APIOptions = append(o.APIOptions, metrics.AWSMiddleware(m), reset.CallTimeout(cfg.AWS.CallTimeout.D()))
-	})
+	// One IAM client for resets, reminders and the sign-in URL look-up, so
+	// aws.max_calls_per_second paces all of them together.
+	awsOpts := awsclient.FromConfig(cfg.AWS, m)
+	awsOpts.Retry = so.retry
+	clients := awsclient.New(awsCfg, awsOpts)
+	iamClient := clients.IAM
 
-	signIn, err := consoleURL(ctx, cfg, iamClient, stsClient, awsCfg.Region)
+	signIn, err := consoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
 	if err != nil {
 		return err
 	}
@@ -171,24 +169,6 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	err = bot.Run(ctx)
 	logger.Info("aws-reset-bot stopped")
 	return err
-}
-
-// loadAWS loads the SDK's default chain: environment, shared config and
-// profiles, web identity (IRSA), instance roles; AWS_ENDPOINT_URL_IAM too.
-func loadAWS(ctx context.Context, cfg config.Config, extra ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{}
-	if cfg.AWS.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.AWS.Region))
-	}
-	opts = append(opts, extra...)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		awsCfg.Region = "us-east-1" // IAM is global; the region only signs requests
-	}
-	return awsCfg, nil
 }
 
 // startHTTP serves the health and metrics endpoints until stop is called.

@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
@@ -113,8 +114,7 @@ func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 		return err
 	}
 	m := metrics.New(prometheus.NewRegistry())
-	iamClient := reset.NewIAMClient(awsConfig(spec.IAMURL), reset.RetryOptions{}, metrics.AWSMiddleware(m),
-		reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
+	iamClient := awsclient.New(awsConfig(spec.IAMURL), awsclient.FromConfig(cfg.AWS, m)).IAM
 	resetOpts := reset.Options{}
 	bot, err := slackbot.New(slackbot.Options{
 		Config:      cfg,

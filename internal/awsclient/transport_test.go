@@ -1,4 +1,4 @@
-package reset_test
+package awsclient_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
 // TestRateLimitCountsRetries checks aws.max_calls_per_second on IAM's side:
@@ -23,8 +23,8 @@ func TestRateLimitCountsRetries(t *testing.T) {
 	fake.FailNext("GetUser", 6, "Throttling")
 
 	const perSecond = 20
-	client := reset.NewIAMClient(fake.Config(), reset.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
-		reset.RateLimit(perSecond))
+	client := awsclient.New(fake.Config(), awsclient.Options{MaxCallsPerSecond: perSecond,
+		Retry: awsclient.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}}).IAM
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -58,7 +58,7 @@ func TestRateLimitCountsRetries(t *testing.T) {
 func TestRateLimitEndsWithTheContext(t *testing.T) {
 	fake := fakeaws.New(fakeaws.Options{})
 	t.Cleanup(fake.Close)
-	client := reset.NewIAMClient(fake.Config(), reset.RetryOptions{}, reset.RateLimit(0.5))
+	client := awsclient.New(fake.Config(), awsclient.Options{MaxCallsPerSecond: 0.5}).IAM
 	ctx := context.Background()
 	if _, err := client.GetUser(ctx, &iam.GetUserInput{}); err != nil {
 		t.Fatalf("first GetUser() error %v", err)
