@@ -1,10 +1,13 @@
-package main
+// Package serve wires the bot together from its configuration and runs it:
+// the body of "bot run", shared with the demo (bot/demo) and the load
+// generator (bot/loadtest) so that they run the bot exactly as deployed,
+// with only the endpoints and the knobs in Options changed.
+package serve
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,46 +27,9 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
-func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs, path := newFlags("run", stderr)
-	dryRun := fs.Bool("dry-run", false, "do everything but the IAM write: check the login profile and say what would happen")
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
-	cfg, err := loadConfig(*path, stderr)
-	if err != nil {
-		return err
-	}
-	if *dryRun {
-		cfg.Reset.DryRun = true
-	}
-	secrets, err := loadSecrets(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	logger, err := newLogger(cfg.Log, stderr)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg, secrets, logger, serveOptions{})
-}
-
-// loadSecrets reads the tokens from the environment, printing every
-// problem (never a token).
-func loadSecrets(getenv func(string) string, stderr io.Writer) (config.Secrets, error) {
-	secrets, err := config.SecretsFromEnv(getenv)
-	if err != nil {
-		for _, line := range config.Problems(err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return secrets, errReported
-	}
-	return secrets, nil
-}
-
-// consoleURL is aws.console_url, or else the sign-in URL looked up from
+// ConsoleURL is aws.console_url, or else the sign-in URL looked up from
 // the account alias or ID.
-func consoleURL(ctx context.Context, cfg config.Config, iamClient reset.AccountAPI, stsClient reset.CallerAPI, region string) (string, error) {
+func ConsoleURL(ctx context.Context, cfg config.Config, iamClient reset.AccountAPI, stsClient reset.CallerAPI, region string) (string, error) {
 	if cfg.AWS.ConsoleURL != "" {
 		return cfg.AWS.ConsoleURL, nil
 	}
@@ -76,18 +42,20 @@ func consoleURL(ctx context.Context, cfg config.Config, iamClient reset.AccountA
 	return u, nil
 }
 
-// serveOptions are the knobs that tests and the demo turn.
-type serveOptions struct {
-	awsOptions []func(*awsconfig.LoadOptions) error
-	retry      awsclient.RetryOptions
-	bot        func(*slackbot.Options)
-	ready      chan<- *slackbot.Bot // receives the bot once it is built
+// Options are the knobs that the demo, the load generator and tests turn;
+// "bot run" sets only Version.
+type Options struct {
+	Version    string                               // logged at start
+	AWSOptions []func(*awsconfig.LoadOptions) error // after the default chain's, e.g. a fake's endpoint
+	Retry      awsclient.RetryOptions
+	Bot        func(*slackbot.Options) // changes the bot's options before it is built
+	Ready      chan<- *slackbot.Bot    // receives the bot once it is built
 }
 
-// serve wires the bot together from the configuration and runs it until
+// Run wires the bot together from the configuration and runs it until
 // ctx ends.
-func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, so serveOptions) error {
-	awsCfg, err := awsclient.Load(ctx, cfg.AWS, so.awsOptions...)
+func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, so Options) error {
+	awsCfg, err := awsclient.Load(ctx, cfg.AWS, so.AWSOptions...)
 	if err != nil {
 		return err
 	}
@@ -98,11 +66,11 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	// One IAM client for resets, reminders and the sign-in URL look-up, so
 	// aws.max_calls_per_second paces all of them together.
 	awsOpts := awsclient.FromConfig(cfg.AWS, m)
-	awsOpts.Retry = so.retry
+	awsOpts.Retry = so.Retry
 	clients := awsclient.New(awsCfg, awsOpts)
 	iamClient := clients.IAM
 
-	signIn, err := consoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
+	signIn, err := ConsoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
 	if err != nil {
 		return err
 	}
@@ -128,15 +96,15 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 		Logger:     logger,
 		Metrics:    m,
 	}
-	if so.bot != nil {
-		so.bot(&opts)
+	if so.Bot != nil {
+		so.Bot(&opts)
 	}
 	bot, err := slackbot.New(opts)
 	if err != nil {
 		return err
 	}
-	if so.ready != nil {
-		so.ready <- bot
+	if so.Ready != nil {
+		so.Ready <- bot
 	}
 
 	if cfg.HTTP.Addr != "" {
@@ -156,14 +124,14 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	}
 
 	if cfg.Reminders.Enabled {
-		stopReminders, err := startReminders(ctx, reminderOptions(cfg, secrets, iamClient, st, signIn, logger, m))
+		stopReminders, err := startReminders(ctx, ReminderOptions(cfg, secrets, iamClient, st, signIn, logger, m))
 		if err != nil {
 			return err
 		}
 		defer stopReminders()
 	}
 
-	logger.Info("aws-reset-bot starting", slog.String("version", Version), slog.Int("listed_users", len(cfg.Users)),
+	logger.Info("aws-reset-bot starting", slog.String("version", so.Version), slog.Int("listed_users", len(cfg.Users)),
 		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", cfg.Store.Path),
 		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
 	err = bot.Run(ctx)
@@ -189,17 +157,4 @@ func startHTTP(addr string, h http.Handler, logger *slog.Logger) (stop func(), e
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
-}
-
-// newLogger builds the process logger from log.format and log.level.
-func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-		return nil, fmt.Errorf("log.level: %w", err)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
 }

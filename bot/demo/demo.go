@@ -16,10 +16,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
 )
 
@@ -31,15 +32,10 @@ const (
 	demoAdmCh = "C0APPROVE1"
 )
 
-// demoCommand runs the real bot against the in-process fake Slack and fake
-// IAM the tests use, plays a reset and an approval through, and prints
-// what each side saw. It needs no tokens, credentials or network.
-func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, _ := newFlags("demo", stderr)
-	verbose := fs.Bool("v", false, "also print the bot's own log")
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
+// demo runs the real bot against the in-process fake Slack and fake IAM
+// the tests use, plays a reset and an approval through, and prints what
+// each side saw. It needs no tokens, credentials or network.
+func demo(ctx context.Context, verbose bool, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 
@@ -75,7 +71,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("demo config: %w", err)
 	}
 	logOut := io.Discard
-	if *verbose {
+	if verbose {
 		logOut = stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
@@ -85,14 +81,15 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	runCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
 	go func() {
-		botDone <- serve(runCtx, cfg, config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken}, logger, serveOptions{
-			awsOptions: []func(*awsconfig.LoadOptions) error{
+		botDone <- serve.Run(runCtx, cfg, config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken}, logger, serve.Options{
+			Version: "demo",
+			AWSOptions: []func(*awsconfig.LoadOptions) error{
 				awsconfig.WithRegion(fakeaws.Region),
 				awsconfig.WithBaseEndpoint(iam.URL()),
 				awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(fakeaws.AccessKeyID, fakeaws.SecretAccessKey, "")),
 			},
-			retry: reset.RetryOptions{BaseDelay: 10 * time.Millisecond},
-			ready: ready,
+			Retry: awsclient.RetryOptions{BaseDelay: 10 * time.Millisecond},
+			Ready: ready,
 		})
 	}()
 	select {

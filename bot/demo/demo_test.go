@@ -9,7 +9,7 @@ import (
 
 func TestDemo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"demo"}, &stdout, &stderr, func(string) string { return "" }); err != nil {
+	if err := run(context.Background(), nil, &stdout, &stderr); err != nil {
 		t.Fatalf("demo = %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
