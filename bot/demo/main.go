@@ -61,5 +61,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	return demo(ctx, *verbose, stdout, stderr)
+	return demo(ctx, *verbose, stdout)
 }
