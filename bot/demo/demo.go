@@ -263,7 +263,9 @@ func (w *world) waitFor(ctx context.Context, match func(fakeslack.Message) bool)
 }
 
 // hasNote reports whether m is the lasting note that a reset happened.
-func hasNote(m fakeslack.Message) bool { return m.User == "" && strings.Contains(m.Text, "If this wasn't you") }
+func hasNote(m fakeslack.Message) bool {
+	return m.User == "" && strings.Contains(m.Text, "If this wasn't you")
+}
 
 // element is a block element: a button, or a context block's text.
 type element struct {

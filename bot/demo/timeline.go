@@ -49,10 +49,10 @@ type timeline struct {
 	world *world
 	err   error // set when a password shown is not the one IAM set
 
-	mu        sync.Mutex
-	pending   []event           // what the demo sent, and the bot's log lines
-	envelopes map[string]string // envelope ID -> who it came from
-	logged    chan struct{}     // closed and replaced at each log line
+	mu                           sync.Mutex
+	pending                      []event           // what the demo sent, and the bot's log lines
+	envelopes                    map[string]string // envelope ID -> who it came from
+	logged                       chan struct{}     // closed and replaced at each log line
 	slackSeen, acksSeen, iamSeen int
 }
 
