@@ -49,11 +49,13 @@ type timeline struct {
 	world *world
 	err   error // set when a password shown is not the one IAM set
 
-	mu                           sync.Mutex
-	pending                      []event           // what the demo sent, and the bot's log lines
-	envelopes                    map[string]string // envelope ID -> who it came from
-	logged                       chan struct{}     // closed and replaced at each log line
+	// What show has printed of each fake's records, used by show alone.
 	slackSeen, acksSeen, iamSeen int
+
+	mu        sync.Mutex
+	pending   []event           // what the demo sent, and the bot's log lines
+	envelopes map[string]string // envelope ID -> who it came from
+	logged    chan struct{}     // closed and replaced at each log line
 }
 
 func newTimeline(w io.Writer, world *world) *timeline {
