@@ -18,6 +18,7 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -76,7 +77,9 @@ func New(cfg aws.Config, o Options) Clients {
 		common = append(common, metrics.AWSMiddleware(o.Metrics))
 	}
 	common = append(common, callTimeout(o.CallTimeout))
-	iamAPI := append(common[:len(common):len(common)], rateLimit(o.MaxCallsPerSecond))
+	// The rate limit is IAM's: STS has limits of its own, far above the
+	// bot's few calls.
+	iamAPI := append(slices.Clone(common), rateLimit(o.MaxCallsPerSecond))
 	return Clients{
 		Account: o.Account,
 		IAM: iam.NewFromConfig(cfg, func(opts *iam.Options) {
