@@ -4,19 +4,18 @@ import (
 	"context"
 	"io"
 
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/slack-go/slack"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/livecheck"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
 // liveCheck is "bot check --live": it asks Slack and AWS, with the tokens
 // and credentials the bot would run with, whether the bot will work, and
 // prints the checklist. Only a FAIL makes it return an error.
 func liveCheck(ctx context.Context, cfg config.Config, stdout io.Writer, getenv func(string) string) error {
-	c := livecheck.Checker{Config: cfg, CallTimeout: cfg.AWS.CallTimeout.D()}
+	c := livecheck.Checker{Config: cfg, SlackCallTimeout: cfg.AWS.CallTimeout.D()}
 	secrets, err := config.SecretsFromEnv(getenv)
 	if err != nil {
 		c.SlackErr = err
@@ -24,12 +23,12 @@ func liveCheck(ctx context.Context, cfg config.Config, stdout io.Writer, getenv 
 		c.BotSlack = slack.New(secrets.BotToken, slack.OptionAPIURL(cfg.Slack.APIURL))
 		c.AppSlack = slack.New(secrets.AppToken, slack.OptionAPIURL(cfg.Slack.APIURL), slack.OptionAppLevelToken(secrets.AppToken))
 	}
-	awsCfg, err := loadAWS(ctx, cfg)
+	awsCfg, err := awsclient.Load(ctx, cfg.AWS)
 	if err != nil {
 		c.AWSErr = err
 	} else {
-		c.IAM = reset.NewIAMClient(awsCfg, reset.RetryOptions{})
-		c.STS = sts.NewFromConfig(awsCfg)
+		clients := awsclient.New(awsCfg, awsclient.FromConfig(cfg.AWS, nil))
+		c.IAM, c.STS = clients.IAM, clients.STS
 	}
 
 	report := c.Run(ctx)

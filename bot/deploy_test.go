@@ -102,6 +102,8 @@ type (
 		Data       map[string]string `yaml:"data"`
 		StringData map[string]string `yaml:"stringData"`
 		Spec       k8sSpec           `yaml:"spec"`
+		// AutomountServiceAccountToken is a ServiceAccount's.
+		AutomountServiceAccountToken *bool `yaml:"automountServiceAccountToken"`
 	}
 	k8sSpec struct {
 		Replicas *int `yaml:"replicas"`
@@ -109,12 +111,28 @@ type (
 			Type string `yaml:"type"`
 		} `yaml:"strategy"`
 		Template struct {
+			Metadata struct {
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"metadata"`
 			Spec podSpec `yaml:"spec"`
 		} `yaml:"template"`
+		// A NetworkPolicy's.
+		PodSelector struct {
+			MatchLabels map[string]string `yaml:"matchLabels"`
+		} `yaml:"podSelector"`
+		PolicyTypes []string `yaml:"policyTypes"`
+		Ingress     []struct {
+			From  []map[string]any `yaml:"from"`
+			Ports []struct {
+				Port     any    `yaml:"port"`
+				Protocol string `yaml:"protocol"`
+			} `yaml:"ports"`
+		} `yaml:"ingress"`
 	}
 	podSpec struct {
-		ServiceAccountName string `yaml:"serviceAccountName"`
-		SecurityContext    struct {
+		ServiceAccountName           string `yaml:"serviceAccountName"`
+		AutomountServiceAccountToken *bool  `yaml:"automountServiceAccountToken"`
+		SecurityContext              struct {
 			RunAsNonRoot *bool `yaml:"runAsNonRoot"`
 		} `yaml:"securityContext"`
 		Containers []container `yaml:"containers"`
@@ -191,7 +209,7 @@ func k8sObjects(t *testing.T) map[string][]k8sObject {
 			byKind[o.Kind] = append(byKind[o.Kind], o)
 		}
 	}
-	for _, kind := range []string{"Deployment", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim"} {
+	for _, kind := range []string{"Deployment", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "NetworkPolicy"} {
 		if len(byKind[kind]) != 1 {
 			t.Fatalf("deploy/kubernetes has %d %s objects; want 1", len(byKind[kind]), kind)
 		}
@@ -220,6 +238,11 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if sa.Metadata.Annotations["eks.amazonaws.com/role-arn"] == "" {
 		t.Error("ServiceAccount has no eks.amazonaws.com/role-arn annotation (the IRSA example)")
+	}
+	// The bot never calls the Kubernetes API: no token for it in the pod.
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken ||
+		sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
+		t.Error("automountServiceAccountToken is not false on both the pod and its ServiceAccount")
 	}
 	if pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
 		t.Error("pod securityContext.runAsNonRoot is not true")
@@ -300,6 +323,36 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 		if p, _ := pr.HTTPGet.Port.(string); p == "" || ports[p] == 0 || port != strconv.Itoa(ports[p]) {
 			t.Errorf("probe on %s uses port %v; want the named container port that http.addr %q listens on", name, pr.HTTPGet.Port, cfg.HTTP.Addr)
+		}
+	}
+
+	// The NetworkPolicy covers the bot's pods and lets only a named source
+	// reach only the HTTP port, whose /metrics has no authentication.
+	np := objs["NetworkPolicy"][0]
+	labels := dep.Spec.Template.Metadata.Labels
+	if len(np.Spec.PodSelector.MatchLabels) == 0 {
+		t.Error("NetworkPolicy selects every pod; want the bot's")
+	}
+	for k, v := range np.Spec.PodSelector.MatchLabels {
+		if labels[k] != v {
+			t.Errorf("NetworkPolicy selects %s=%s; the bot's pods are labelled %v", k, v, labels)
+		}
+	}
+	if !slices.Contains(np.Spec.PolicyTypes, "Ingress") || len(np.Spec.Ingress) == 0 {
+		t.Errorf("NetworkPolicy policyTypes %v with %d ingress rules; want Ingress with a rule for Prometheus", np.Spec.PolicyTypes, len(np.Spec.Ingress))
+	}
+	for i, rule := range np.Spec.Ingress {
+		if len(rule.From) == 0 {
+			t.Errorf("NetworkPolicy ingress[%d] has no from: it admits every source", i)
+		}
+		if len(rule.Ports) != 1 {
+			t.Errorf("NetworkPolicy ingress[%d] has %d ports; want the HTTP port alone", i, len(rule.Ports))
+			continue
+		}
+		p, _ := rule.Ports[0].Port.(string)
+		if ports[p] == 0 || port != strconv.Itoa(ports[p]) || rule.Ports[0].Protocol != "TCP" {
+			t.Errorf("NetworkPolicy ingress[%d] port %v/%s; want the named container port that http.addr %q listens on, TCP",
+				i, rule.Ports[0].Port, rule.Ports[0].Protocol, cfg.HTTP.Addr)
 		}
 	}
 

@@ -33,7 +33,6 @@ var errReported = errors.New("reported")
 const usage = `usage: bot COMMAND [flags]
 
 commands:
-  demo     watch a reset and an approval against in-process fakes (no credentials needed)
   run      connect to Slack and serve the slash command (--dry-run: no IAM writes)
   check    validate the configuration (--live also checks Slack and AWS)
   audit    print the audit trail
@@ -63,8 +62,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return policyCommand(ctx, args, stdout, stderr)
 	case "remind":
 		return remindCommand(ctx, args, stdout, stderr, getenv)
-	case "demo":
-		return demoCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "aws-reset-bot", Version)
 		return nil

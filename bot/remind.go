@@ -10,15 +10,12 @@ import (
 	"time"
 	_ "time/tzdata" // people's Slack time zones must load in a minimal image too
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/slack-go/slack"
-
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // remindCommand sends the password expiry reminders due now, or with
@@ -61,12 +58,13 @@ type remindOptions struct {
 
 // remind runs the reminders once, now, and prints what it found and did.
 func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, ro remindOptions, stdout io.Writer) error {
-	awsCfg, err := loadAWS(ctx, cfg, ro.awsOptions...)
+	awsCfg, err := awsclient.Load(ctx, cfg.AWS, ro.awsOptions...)
 	if err != nil {
 		return err
 	}
-	iamClient := reset.NewIAMClient(awsCfg, reset.RetryOptions{}, reset.CallTimeout(cfg.AWS.CallTimeout.D()))
-	signIn, err := consoleURL(ctx, cfg, iamClient, sts.NewFromConfig(awsCfg), awsCfg.Region)
+	clients := awsclient.New(awsCfg, awsclient.FromConfig(cfg.AWS, nil))
+	iamClient := clients.IAM
+	signIn, err := serve.ConsoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
 	if err != nil {
 		return err
 	}
@@ -81,7 +79,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 		defer s.Close()
 		st = s
 	}
-	rem, err := reminder.New(reminderOptions(cfg, secrets, iamClient, st, signIn, logger, nil))
+	rem, err := reminder.New(serve.ReminderOptions(cfg, secrets, iamClient, st, signIn, logger, nil))
 	if err != nil {
 		return err
 	}
@@ -97,49 +95,6 @@ type noStore struct{}
 
 func (noStore) ClaimOnce(context.Context, string, time.Time) (bool, error) {
 	return false, errors.New("dry run: reminders are not recorded")
-}
-
-// reminderOptions wires reminders the way run and remind share.
-func reminderOptions(cfg config.Config, secrets config.Secrets, iamClient reminder.IAM, st reminder.Store, consoleURL string,
-	logger *slog.Logger, m *metrics.Metrics) reminder.Options {
-	return reminder.Options{
-		Config:     cfg,
-		IAM:        iamClient,
-		Slack:      reminderSlack(cfg, secrets),
-		Store:      st,
-		ConsoleURL: consoleURL,
-		Logger:     logger,
-		Metrics:    m,
-	}
-}
-
-// reminderSlack is the Web API client reminders are posted with. It
-// retries 429s alone: Slack did nothing then. After a 5xx or a dropped
-// connection the message may have been posted, and a retry could post a
-// reminder twice, which at-most-once forbids.
-func reminderSlack(cfg config.Config, secrets config.Secrets) *slack.Client {
-	retry := slack.RetryConfig{MaxRetries: 3, RetryAfterDuration: 5 * time.Second, RetryAfterJitter: 500 * time.Millisecond}
-	retry.Handlers = []slack.RetryHandler{slack.NewRateLimitErrorRetryHandler(retry)}
-	return slack.New(secrets.BotToken, slack.OptionAPIURL(cfg.Slack.APIURL), slack.OptionRetryConfig(retry))
-}
-
-// startReminders runs the daily reminder loop in a goroutine until ctx
-// ends or stop is called; stop waits for it to finish.
-func startReminders(ctx context.Context, opts reminder.Options) (stop func(), err error) {
-	rem, err := reminder.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = rem.Run(ctx) // returns nil when ctx ends; it logs its own failures
-	}()
-	return func() {
-		cancel()
-		<-done
-	}, nil
 }
 
 // printReminders writes a run's report as a table.

@@ -124,6 +124,11 @@ func TestRunSendsReminders(t *testing.T) {
 			t.Fatalf("no reminder for %s: %v\n%s", user, err, b.stderr.String())
 		}
 	}
+	// Reminders start before the bot connects; a SIGTERM while it is still
+	// starting ends run with the start's error, which is not what this tests.
+	if err := slack.WaitConnected(wctx); err != nil {
+		t.Fatalf("the bot did not connect: %v\n%s", err, b.stderr.String())
+	}
 	b.sigterm()
 	for _, leak := range leakcheck.Find(fakeslack.Secrets(), map[string][]byte{"the logs": []byte(b.stderr.String())}) {
 		t.Error(leak)

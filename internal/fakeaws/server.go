@@ -3,7 +3,8 @@
 // the real aws-sdk-go-v2 clients can be pointed at it (through BaseEndpoint,
 // or AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS).
 //
-// It is shared by every test in the project and by the `bot demo` command.
+// It is shared by every test in the project, the demo (bot/demo) and the load
+// generator (bot/loadtest); never by the bot's binary.
 // IAM (Version=2010-05-08) and STS (Version=2011-06-15) are served on the same
 // endpoint and told apart by the Version parameter. Answers are the XML the
 // services send, in their namespaces, with a RequestId both in the body and in

@@ -210,6 +210,20 @@ func (s *Server) Connected() bool {
 	return len(s.conns) > 0
 }
 
+// OpenConnections is the number of Socket Mode connections open now. After a refresh the
+// old connection stays open until the client closes it, a moment after the new one is up.
+func (s *Server) OpenConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// WaitOpenConnections waits until exactly n Socket Mode connections are open, e.g. for the
+// client to close the old connection after a refresh.
+func (s *Server) WaitOpenConnections(ctx context.Context, n int) error {
+	return s.await(ctx, fmt.Sprintf("%d open connection(s)", n), func() bool { return s.OpenConnections() == n })
+}
+
 // ConnectionCount is the number of websocket connections accepted so far.
 func (s *Server) ConnectionCount() int {
 	s.mu.Lock()

@@ -206,6 +206,11 @@ func TestSocketModeReconnects(t *testing.T) {
 	}
 	c.next(t, ctx, socketmode.EventTypeConnected) // the first connection
 	c.next(t, ctx, socketmode.EventTypeConnected) // the one after the disconnect
+	// The client closes the refreshed connection after opening the new one; until it
+	// has, DropConnection would leave that old one open.
+	if err := s.WaitOpenConnections(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 
 	before := s.ConnectionCount()
 	s.DropConnection()

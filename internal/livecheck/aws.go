@@ -59,9 +59,7 @@ func (c Checker) checkAWS(ctx context.Context, r *Report) {
 // checkIdentity asks STS who the credentials are. It reports false when
 // there is no identity to go on.
 func (c Checker) checkIdentity(ctx context.Context, r *Report) (Principal, bool) {
-	cctx, cancel := c.call(ctx)
-	defer cancel()
-	out, err := c.STS.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		r.add(Fail, checkIdentity, "sts:GetCallerIdentity: %v: the SDK's default chain (environment, shared config and profiles,"+
 			" web identity, instance role) gave no working credentials", err)
@@ -215,12 +213,10 @@ func (c Checker) simulate(ctx context.Context, source string, actions []string, 
 	if resource != "*" {
 		in.ResourceArns = []string{resource}
 	}
-	cctx, cancel := c.call(ctx)
-	defer cancel()
 	out := map[string]types.PolicyEvaluationDecisionType{}
 	pages := iam.NewSimulatePrincipalPolicyPaginator(c.IAM, in)
 	for pages.HasMorePages() {
-		page, err := pages.NextPage(cctx)
+		page, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}

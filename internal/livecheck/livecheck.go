@@ -117,14 +117,16 @@ type Checker struct {
 	AppSlack AppSlack
 	SlackErr error
 
-	// IAM and STS use the credentials the bot would run with. AWSErr, if
-	// set, is why there are none, and the AWS checks are skipped.
+	// IAM and STS use the credentials the bot would run with, and bound
+	// each call themselves (awsclient.New gives them aws.call_timeout).
+	// AWSErr, if set, is why there are none, and the AWS checks are skipped.
 	IAM    IAM
 	STS    STS
 	AWSErr error
 
-	// CallTimeout bounds each call, retries included; 0 means 30s.
-	CallTimeout time.Duration
+	// SlackCallTimeout bounds each Slack call, retries included; 0 means
+	// 30s. slack-go's client has no deadline of its own.
+	SlackCallTimeout time.Duration
 }
 
 // Run makes every check and returns the checklist: the Slack checks first,
@@ -136,9 +138,9 @@ func (c Checker) Run(ctx context.Context) Report {
 	return r
 }
 
-// call bounds one call by the CallTimeout.
-func (c Checker) call(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := c.CallTimeout
+// slackCall bounds one Slack call by the SlackCallTimeout.
+func (c Checker) slackCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := c.SlackCallTimeout
 	if d <= 0 {
 		d = 30 * time.Second
 	}

@@ -25,9 +25,7 @@ const (
 // generator, at reset.password_length, make one password for it: the
 // password is checked against the policy and then dropped, never shown.
 func (c Checker) checkPasswordPolicy(ctx context.Context, r *Report) {
-	cctx, cancel := c.call(ctx)
-	defer cancel()
-	out, err := c.IAM.GetAccountPasswordPolicy(cctx, &iam.GetAccountPasswordPolicyInput{})
+	out, err := c.IAM.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	policy, what := password.DefaultPolicy(), "the account sets none, so AWS's default applies: at least 8 characters, 3 kinds of character"
 	var maxAge int32
 	switch _, none := errors.AsType[*types.NoSuchEntityException](err); {

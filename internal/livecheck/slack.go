@@ -46,7 +46,7 @@ func (c Checker) checkSlack(ctx context.Context, r *Report) {
 // checkBotToken calls auth.test with the bot token. It returns the answer,
 // nil when Slack refused the token.
 func (c Checker) checkBotToken(ctx context.Context, r *Report) *slack.AuthTestResponse {
-	cctx, cancel := c.call(ctx)
+	cctx, cancel := c.slackCall(ctx)
 	defer cancel()
 	auth, err := c.BotSlack.AuthTestContext(cctx)
 	if err != nil {
@@ -97,7 +97,7 @@ func (c Checker) checkBotToken(ctx context.Context, r *Report) *slack.AuthTestRe
 // answer is the proof that the bot will connect; the URL it returns is
 // good for one connection and is neither used nor printed.
 func (c Checker) checkAppToken(ctx context.Context, r *Report, bot *slack.AuthTestResponse) {
-	cctx, cancel := c.call(ctx)
+	cctx, cancel := c.slackCall(ctx)
 	auth, err := c.AppSlack.AuthTestContext(cctx)
 	cancel()
 	switch code, isSlack := slackError(err); {
@@ -111,7 +111,7 @@ func (c Checker) checkAppToken(ctx context.Context, r *Report, bot *slack.AuthTe
 		r.add(Fail, checkAppToken, "auth.test: %s", tokenAdvice(err, appTokenPlace))
 	}
 
-	cctx, cancel = c.call(ctx)
+	cctx, cancel = c.slackCall(ctx)
 	defer cancel()
 	_, url, err := c.AppSlack.StartSocketModeContext(cctx)
 	_, refused := tokenRefused(err)
@@ -149,7 +149,7 @@ func (c Checker) checkChannels(ctx context.Context, r *Report, bot *slack.AuthTe
 			r.add(Skip, check, "not checked: Slack refused the bot token")
 			continue
 		}
-		cctx, cancel := c.call(ctx)
+		cctx, cancel := c.slackCall(ctx)
 		ch, err := c.BotSlack.GetConversationInfoContext(cctx, &slack.GetConversationInfoInput{ChannelID: t.id})
 		cancel()
 		invite := fmt.Sprintf("type /invite @%s in the channel", bot.User)

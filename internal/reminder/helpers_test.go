@@ -11,13 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/leakcheck"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
@@ -165,7 +165,7 @@ func (h *harness) start() *reminder.Reminder {
 	h.reg = prometheus.NewRegistry()
 	opts := reminder.Options{
 		Config:        h.cfg,
-		IAM:           reset.NewIAMClient(h.iam.Config(), reset.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
+		IAM:           awsclient.New(h.iam.Config(), awsclient.Options{Retry: awsclient.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}).IAM,
 		Slack:         slack.New(fakeslack.BotToken, slack.OptionAPIURL(h.slack.APIURL())),
 		Store:         st,
 		ConsoleURL:    consoleURL,

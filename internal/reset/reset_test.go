@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
@@ -25,7 +24,7 @@ func newResetter(t *testing.T, opts reset.Options) (*reset.Resetter, *fakeaws.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := reset.NewIAMClient(iam.Config(), reset.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond})
+	client := awsclient.New(iam.Config(), awsclient.Options{Retry: awsclient.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}}).IAM
 	return reset.New(client, gen, opts), iam
 }
 
@@ -152,7 +151,7 @@ func TestCallTimeout(t *testing.T) {
 	defer iam.Close()
 	iam.AddUser(fakeaws.User{Name: "alice", LoginProfile: true})
 	gen, _ := password.NewGenerator(20)
-	client := reset.NewIAMClient(iam.Config(), reset.RetryOptions{BaseDelay: time.Millisecond}, reset.CallTimeout(100*time.Millisecond))
+	client := awsclient.New(iam.Config(), awsclient.Options{CallTimeout: 100 * time.Millisecond, Retry: awsclient.RetryOptions{BaseDelay: time.Millisecond}}).IAM
 	r := reset.New(client, gen, reset.Options{})
 	release := iam.Hold("UpdateLoginProfile")
 	defer release()
@@ -181,8 +180,8 @@ func TestSignInURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		iam := fakeaws.New(fakeaws.Options{AccountAlias: tt.alias})
-		cfg := iam.Config()
-		got, err := reset.SignInURL(context.Background(), reset.NewIAMClient(cfg, reset.RetryOptions{}), sts.NewFromConfig(cfg), tt.region)
+		c := awsclient.New(iam.Config(), awsclient.Options{})
+		got, err := reset.SignInURL(context.Background(), c.IAM, c.STS, tt.region)
 		iam.Close()
 		if err != nil || got != tt.want {
 			t.Errorf("SignInURL(alias %q, %s) = %q, %v; want %q", tt.alias, tt.region, got, err, tt.want)

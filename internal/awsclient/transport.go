@@ -1,8 +1,9 @@
-package reset
+package awsclient
 
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -17,13 +18,28 @@ import (
 // connection of its own.
 const maxIdleConns = 256
 
-// pooledHTTPClient is the SDK's HTTP client with enough idle connections
-// for the bot's concurrency.
-func pooledHTTPClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = maxIdleConns
-		t.MaxIdleConnsPerHost = maxIdleConns
-	})
+// Deadlines for each step of one HTTP attempt. aws.call_timeout bounds the
+// whole call; these make an endpoint that accepts a connection and then
+// says nothing fail the attempt, and so be retried, well within it. IAM
+// and STS answer in well under a second.
+const (
+	dialTimeout           = 5 * time.Second
+	tlsHandshakeTimeout   = 5 * time.Second
+	responseHeaderTimeout = 10 * time.Second
+)
+
+// httpClient is the SDK's HTTP client with enough idle connections for the
+// bot's concurrency and a deadline on dialling, the TLS handshake and the
+// response header.
+func httpClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = maxIdleConns
+			t.MaxIdleConnsPerHost = maxIdleConns
+			t.TLSHandshakeTimeout = tlsHandshakeTimeout
+			t.ResponseHeaderTimeout = responseHeaderTimeout
+		})
 }
 
 // rateGuard is the share of the limit left unused, so that calls paced on
@@ -31,11 +47,11 @@ func pooledHTTPClient() *awshttp.BuildableClient {
 // of a second is 20ms of slack for any window of one second.
 const rateGuard = 0.02
 
-// RateLimit returns an SDK API option that paces every HTTP attempt,
-// retries included, to at most perSecond calls a second (aws.max_calls_per_second),
-// in the order the calls asked. The wait ends early with an error when the
-// call's context would end first. perSecond <= 0 means no limit.
-func RateLimit(perSecond float64) func(*middleware.Stack) error {
+// rateLimit returns an SDK API option that paces every HTTP attempt,
+// retries included, to at most perSecond calls a second, in the order the
+// calls asked. The wait ends early with an error when the call's context
+// would end first. perSecond <= 0 means no limit.
+func rateLimit(perSecond float64) func(*middleware.Stack) error {
 	if perSecond <= 0 {
 		return func(*middleware.Stack) error { return nil }
 	}
@@ -53,10 +69,9 @@ func RateLimit(perSecond float64) func(*middleware.Stack) error {
 	}
 }
 
-// CallTimeout returns an SDK API option that bounds each IAM or STS call,
-// its retries included, by d (aws.call_timeout), whoever makes it. A d of
-// zero or less adds nothing.
-func CallTimeout(d time.Duration) func(*middleware.Stack) error {
+// callTimeout returns an SDK API option that bounds each call, its retries
+// included, by d. A d of zero or less adds nothing.
+func callTimeout(d time.Duration) func(*middleware.Stack) error {
 	if d <= 0 {
 		return func(*middleware.Stack) error { return nil }
 	}

@@ -2,17 +2,17 @@
 // company-wide password expiry that sends everyone to /aws-reset at once.
 //
 // It starts the wire-level fake Slack and fake IAM in this process, the
-// real bot (slackbot.New with the real resetter and SQLite store, wired as
-// bot/serve.go wires it) in a child process of this same binary, and sends
-// one slash command per listed person. It reports ack latency, the time
+// real bot (serve.Run, wired exactly as "bot run" is, with the fakes'
+// addresses) in a child process of this same binary, and sends one slash
+// command per listed person. It reports ack latency, the time
 // until every password is delivered, the calls made to Slack and IAM, and
 // the bot's peak memory, next to the acks of a bare slack-go Socket Mode
 // client for the same burst, and checks that everyone was reset exactly
 // once and got exactly their password. It exits 1 when a check fails.
 //
-//	go run ./internal/loadtest -users 1000 -iam-latency 50ms
-//	go run ./internal/loadtest -users 1000 -tiers
-//	go run ./internal/loadtest -users 300 -iam-rate 20
+//	go run ./bot/loadtest -users 1000 -iam-latency 50ms
+//	go run ./bot/loadtest -users 1000 -tiers
+//	go run ./bot/loadtest -users 300 -iam-rate 20
 //
 // All traffic stays on 127.0.0.1.
 package main

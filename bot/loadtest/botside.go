@@ -9,20 +9,16 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // consoleURL is the sign-in URL the bot is told, so it makes no look-up.
@@ -86,50 +82,24 @@ func (s BotSpec) Config() (config.Config, error) {
 	return cfg, nil
 }
 
-// awsConfig reaches the fake IAM at url with the credentials it accepts.
-func awsConfig(url string) aws.Config {
-	return aws.Config{
-		Region:       fakeaws.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(fakeaws.AccessKeyID, fakeaws.SecretAccessKey, ""),
-		BaseEndpoint: aws.String(url),
-	}
-}
-
-// RunBot runs the real bot for spec, wired as bot/serve.go wires it
-// (store, resetter with the IAM rate limit, metrics, a logger that formats
-// every line), until ctx ends. ready is called once Run has started.
+// RunBot runs the real bot for spec, wired by serve.Run as "bot run"
+// wires it (store, resetter, the AWS clients with every option, metrics),
+// with a logger that formats every line, until ctx ends.
 func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 	cfg, err := spec.Config()
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	gen, err := password.NewGenerator(cfg.Reset.PasswordLength)
-	if err != nil {
-		return err
-	}
-	m := metrics.New(prometheus.NewRegistry())
-	iamClient := reset.NewIAMClient(awsConfig(spec.IAMURL), reset.RetryOptions{}, metrics.AWSMiddleware(m),
-		reset.RateLimit(cfg.AWS.MaxCallsPerSecond))
-	resetOpts := reset.Options{}
-	bot, err := slackbot.New(slackbot.Options{
-		Config:      cfg,
-		Secrets:     config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken},
-		Resetter:    reset.New(iamClient, gen, resetOpts),
-		Store:       st,
-		ConsoleURL:  consoleURL,
-		Logger:      slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Metrics:     m,
-		SlackLimits: spec.SlackLimits,
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return serve.Run(ctx, cfg, config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken}, logger, serve.Options{
+		Version: "loadtest",
+		AWSOptions: []func(*awsconfig.LoadOptions) error{
+			awsconfig.WithRegion(fakeaws.Region),
+			awsconfig.WithBaseEndpoint(spec.IAMURL),
+			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(fakeaws.AccessKeyID, fakeaws.SecretAccessKey, "")),
+		},
+		Bot: func(o *slackbot.Options) { o.SlackLimits = spec.SlackLimits },
 	})
-	if err != nil {
-		return err
-	}
-	return bot.Run(ctx)
 }
 
 // RunBaseline runs the bare Socket Mode client the bot is compared with:

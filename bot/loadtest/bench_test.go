@@ -12,7 +12,7 @@ import (
 // the time per burst and the bot's ack p99. Each burst starts a new bot,
 // store and fakes, which the time includes:
 //
-//	go test -run '^$' -bench Burst -benchtime 5x ./internal/loadtest
+//	go test -run '^$' -bench Burst -benchtime 5x ./bot/loadtest
 func BenchmarkBurst(b *testing.B) {
 	const users = 100
 	var ackP99, resets float64

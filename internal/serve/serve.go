@@ -1,0 +1,160 @@
+// Package serve wires the bot together from its configuration and runs it:
+// the body of "bot run", shared with the demo (bot/demo) and the load
+// generator (bot/loadtest) so that they run the bot exactly as deployed,
+// with only the endpoints and the knobs in Options changed.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/health"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+)
+
+// ConsoleURL is aws.console_url, or else the sign-in URL looked up from
+// the account alias or ID.
+func ConsoleURL(ctx context.Context, cfg config.Config, iamClient reset.AccountAPI, stsClient reset.CallerAPI, region string) (string, error) {
+	if cfg.AWS.ConsoleURL != "" {
+		return cfg.AWS.ConsoleURL, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.AWS.CallTimeout.D())
+	defer cancel()
+	u, err := reset.SignInURL(ctx, iamClient, stsClient, region)
+	if err != nil {
+		return "", fmt.Errorf("%w (set aws.console_url to skip this look-up)", err)
+	}
+	return u, nil
+}
+
+// Options are the knobs that the demo, the load generator and tests turn;
+// "bot run" sets only Version.
+type Options struct {
+	Version    string                               // logged at start
+	AWSOptions []func(*awsconfig.LoadOptions) error // after the default chain's, e.g. a fake's endpoint
+	Retry      awsclient.RetryOptions
+	Bot        func(*slackbot.Options) // changes the bot's options before it is built
+	Ready      chan<- *slackbot.Bot    // receives the bot once it is built
+}
+
+// Run wires the bot together from the configuration and runs it until
+// ctx ends.
+func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, so Options) error {
+	awsCfg, err := awsclient.Load(ctx, cfg.AWS, so.AWSOptions...)
+	if err != nil {
+		return err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(registry)
+
+	// One IAM client for resets, reminders and the sign-in URL look-up, so
+	// aws.max_calls_per_second paces all of them together.
+	awsOpts := awsclient.FromConfig(cfg.AWS, m)
+	awsOpts.Retry = so.Retry
+	clients := awsclient.New(awsCfg, awsOpts)
+	iamClient := clients.IAM
+
+	signIn, err := ConsoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
+	if err != nil {
+		return err
+	}
+
+	gen, err := password.NewGenerator(cfg.Reset.PasswordLength)
+	if err != nil {
+		return err
+	}
+	resetter := reset.New(iamClient, gen, reset.Options{})
+
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	opts := slackbot.Options{
+		Config:     cfg,
+		Secrets:    secrets,
+		Resetter:   resetter,
+		Store:      st,
+		ConsoleURL: signIn,
+		Logger:     logger,
+		Metrics:    m,
+	}
+	if so.Bot != nil {
+		so.Bot(&opts)
+	}
+	bot, err := slackbot.New(opts)
+	if err != nil {
+		return err
+	}
+	if so.Ready != nil {
+		so.Ready <- bot
+	}
+
+	if cfg.HTTP.Addr != "" {
+		stopHTTP, err := startHTTP(cfg.HTTP.Addr, health.Handler(health.Checks{
+			"slack": func(context.Context) error {
+				if !bot.Ready() {
+					return errors.New("socket mode is not connected")
+				}
+				return nil
+			},
+			"store": st.Ping,
+		}, registry), logger)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+	}
+
+	if cfg.Reminders.Enabled {
+		stopReminders, err := startReminders(ctx, ReminderOptions(cfg, secrets, iamClient, st, signIn, logger, m))
+		if err != nil {
+			return err
+		}
+		defer stopReminders()
+	}
+
+	logger.Info("aws-reset-bot starting", slog.String("version", so.Version), slog.Int("listed_users", len(cfg.Users)),
+		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", cfg.Store.Path),
+		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
+	err = bot.Run(ctx)
+	logger.Info("aws-reset-bot stopped")
+	return err
+}
+
+// startHTTP serves the health and metrics endpoints until stop is called.
+func startHTTP(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on http.addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", slog.Any("error", err))
+		}
+	}()
+	logger.Info("serving /healthz, /readyz and /metrics", slog.String("addr", ln.Addr().String()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
