@@ -123,7 +123,7 @@ func TestReadNotAboutASetting(t *testing.T) {
 }
 
 func TestParseDefaultsSurviveNulls(t *testing.T) {
-	cfg := mustParse(t, "reset:\n  password_length:\nslack:\n" + minimal)
+	cfg := mustParse(t, "reset:\n  password_length:\nslack:\n"+minimal)
 	if cfg.Reset.PasswordLength != 20 || cfg.Slack.Command != "/aws-reset" {
 		t.Errorf("Parse(empty values) = %d, %q; want the defaults", cfg.Reset.PasswordLength, cfg.Slack.Command)
 	}
