@@ -89,3 +89,16 @@ func TestRunListsEveryProblem(t *testing.T) {
 		t.Errorf("run with a missing token file and a quoted token: stderr =\n%s\nwant:\n%s", stderr.String(), want)
 	}
 }
+
+// TestMissingConfigFile: the first thing a newcomer may see.
+func TestMissingConfigFile(t *testing.T) {
+	for _, cmd := range []string{"check", "run", "manifest", "policy", "audit", "remind"} {
+		var stdout, stderr bytes.Buffer
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		err := run(context.Background(), []string{cmd, "--config", path}, &stdout, &stderr, noEnv)
+		want := "configuration file " + path + " does not exist: copy config.example.yaml there and edit it, or pass --config FILE\n"
+		if exitCode(err, &stderr) != 1 || stderr.String() != want {
+			t.Errorf("%s with no config file: stderr = %q; want %q", cmd, stderr.String(), want)
+		}
+	}
+}

@@ -174,6 +174,8 @@ func TestValidate(t *testing.T) {
 		{"api url not a url", func(c *Config) { c.Slack.APIURL = "slack" }, []string{"slack.api_url"}},
 		{"command", func(c *Config) { c.Slack.Command = "aws-reset" }, []string{"slack.command"}},
 		{"region", func(c *Config) { c.AWS.Region = "Frankfurt" }, []string{"aws.region"}},
+		{"ISO region", func(c *Config) { c.AWS.Region = "us-isob-east-1" }, nil},
+		{"European Sovereign Cloud region", func(c *Config) { c.AWS.Region = "eusc-de-east-1" }, nil},
 		{"console url", func(c *Config) { c.AWS.ConsoleURL = "http://x" }, []string{"aws.console_url"}},
 		{"zero deadline", func(c *Config) { c.Reset.Deadline = 0 }, []string{"reset.deadline"}},
 		{"expire unused too short", func(c *Config) { c.Reset.ExpireUnusedAfter = Duration(time.Second) }, []string{"reset.expire_unused_after"}},

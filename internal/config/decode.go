@@ -79,6 +79,14 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value, depth int) 
 		e := reflect.New(v.Type().Elem())
 		d.decode(path, n, e.Elem(), depth+1)
 		v.Set(e)
+	case reflect.Map, reflect.Interface, reflect.Array:
+		// None in Config today: yaml's own decoding, without its words.
+		tmp := reflect.New(v.Type())
+		if err := n.Decode(tmp.Interface()); err != nil {
+			d.fail(path, n, "want %s, not %s", kindWords(v.Kind()), describe(n))
+			return
+		}
+		v.Set(tmp.Elem())
 	default:
 		d.scalar(path, n, v)
 	}
@@ -97,8 +105,8 @@ func (d *decoder) mapping(path string, n *yaml.Node, v reflect.Value, depth int)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		if k.Tag == "!!merge" { // "<<: *defaults"
-			d.mapping(path, val, v, depth+1)
+		if k.Tag == "!!merge" { // "<<: *defaults" or "<<: [*a, *b]"
+			d.merge(path, val, v, depth+1)
 			continue
 		}
 		p := join(path, k.Value)
@@ -115,6 +123,21 @@ func (d *decoder) mapping(path string, n *yaml.Node, v reflect.Value, depth int)
 		d.src.lines[p] = k.Line
 		d.decode(p, val, v.Field(field), depth+1)
 	}
+}
+
+// merge fills the struct v from the mappings a merge key names.
+func (d *decoder) merge(path string, n *yaml.Node, v reflect.Value, depth int) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil && depth < maxDepth {
+		n = n.Alias
+		depth++
+	}
+	if n.Kind == yaml.SequenceNode && depth < maxDepth {
+		for _, item := range n.Content {
+			d.merge(path, item, v, depth+1)
+		}
+		return
+	}
+	d.mapping(path, n, v, depth)
 }
 
 // scalar fills a plain value (string, number, bool) from n.
@@ -152,6 +175,8 @@ func describe(n *yaml.Node) string {
 		return "a list"
 	case yaml.ScalarNode:
 		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
 	}
 	return "this"
 }
@@ -167,6 +192,10 @@ func kindWords(k reflect.Kind) string {
 		return "true or false"
 	case reflect.String:
 		return "text"
+	case reflect.Map:
+		return "a section of keys"
+	case reflect.Array:
+		return "a list"
 	}
 	return "a " + k.String()
 }

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestReadEveryProblem holds the promise of Read: every problem in the
@@ -185,6 +188,51 @@ func TestDurationString(t *testing.T) {
 		var back Duration
 		if err := back.Set(d.String()); err != nil || back != d {
 			t.Errorf("Set(%q) = %v, %v; want %v", d.String(), back, err, tt.in)
+		}
+	}
+}
+
+// TestDecodeOtherKinds: kinds Config lacks today still decode, so a new
+// setting of such a type needs no change here.
+func TestDecodeOtherKinds(t *testing.T) {
+	var v struct {
+		Tags  map[string]string `yaml:"tags"`
+		Pair  [2]int            `yaml:"pair"`
+		Inner struct {
+			N int `yaml:"n"`
+		} `yaml:"inner"`
+	}
+	root := func(s string) *yaml.Node {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Content[0]
+	}
+	d := decoder{src: &source{lines: map[string]int{}, bad: map[string]bool{}}}
+	d.decode("", root("tags: {a: b}\npair: [1, 2]\ninner:\n  n: 3\n"), reflect.ValueOf(&v).Elem(), 0)
+	if len(d.errs) != 0 || v.Tags["a"] != "b" || v.Pair != [2]int{1, 2} || v.Inner.N != 3 {
+		t.Errorf("decode = %+v, %v", v, d.errs)
+	}
+	d.decode("", root("tags: [a]\n"), reflect.ValueOf(&v).Elem(), 0)
+	if got := Problems(errors.Join(d.errs...)); !slices.Equal(got, []string{`tags (line 1): want a section of keys, not a list`}) {
+		t.Errorf("decode(tags: [a]) = %q", got)
+	}
+}
+
+func TestParseAliases(t *testing.T) {
+	cfg := mustParse(t, "users:\n  - &base\n    slack_user: U0ALICE01\n    iam_user: alice\n  - <<: *base\n    slack_user: U0BOB0001\n")
+	if len(cfg.Users) != 2 || cfg.Users[1].SlackUser != "U0BOB0001" || cfg.Users[1].IAMUser != "alice" {
+		t.Errorf("Parse(merge key) users = %+v; want bob with alice's iam_user", cfg.Users)
+	}
+	tests := []struct{ file, want string }{
+		{"x-defaults: &d\n  cooldown: 1h\n" + minimal, `x-defaults (line 1): unknown key; the top level takes`},
+		{"users: &u [*u]\n", `users[0] (line 1): want a section of keys (key: value), not a list`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(strings.NewReader(tt.file))
+		if lines := Problems(err); len(lines) != 1 || !strings.HasPrefix(lines[0], tt.want) {
+			t.Errorf("Parse(%q) = %q; want %q…", tt.file, lines, tt.want)
 		}
 	}
 }
