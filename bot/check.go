@@ -19,6 +19,10 @@ func loadConfig(path string, stderr io.Writer) (config.Config, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(stderr, "configuration file %s does not exist: copy config.example.yaml there and edit it, or pass --config FILE\n", path)
 		return cfg, errReported
+	case !errors.As(err, new(*config.FieldError)):
+		// Not about a setting (not YAML, say): one line, naming the file.
+		fmt.Fprintln(stderr, err)
+		return cfg, errReported
 	}
 	printProblems(stderr, path, config.Problems(err))
 	return cfg, errReported

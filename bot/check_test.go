@@ -102,3 +102,14 @@ func TestMissingConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigNotYAML: one line, naming the file once.
+func TestConfigNotYAML(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	path := configFixture(t, "slack:\n  command: /x\n bad: [\n")
+	err := run(context.Background(), []string{"check", "--config", path}, &stdout, &stderr, noEnv)
+	if want := path + ": parse config: yaml: line 2: "; exitCode(err, &stderr) != 1 || !strings.HasPrefix(stderr.String(), want) ||
+		strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("check of a file that is not YAML: stderr = %q; want one line starting %q", stderr.String(), want)
+	}
+}
