@@ -19,6 +19,8 @@
 # Socket Mode connected and the store answers); /metrics is Prometheus.
 # deploy/kubernetes/deployment.yaml shows the probes.
 
+# At least go.mod's go line; golang:1.26 is the newest 1.26 patch release,
+# with the standard library's latest security fixes.
 ARG GO_VERSION=1.26
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build

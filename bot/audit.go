@@ -8,15 +8,18 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
+// auditCommand prints the audit trail from the store.
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := newFlags("audit", stderr)
-	since := fs.Duration("since", 24*time.Hour, "how far back to print")
+	since := config.Duration(24 * time.Hour)
+	fs.Var(&since, "since", "print the events of the last `DURATION`, e.g. 36h or 7d")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
-	if err := fs.Parse(args); err != nil {
-		return errReported
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path, stderr)
 	if err != nil {
@@ -27,7 +30,7 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	events, err := st.Audit(ctx, time.Now().Add(-*since))
+	events, err := st.Audit(ctx, time.Now().Add(-since.D()))
 	if err != nil {
 		return err
 	}

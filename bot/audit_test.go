@@ -44,12 +44,12 @@ func TestAuditCommand(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run(context.Background(), []string{"audit", "--config", cfg, "--since", "72h", "--json"}, &out, &errOut, nil); err != nil {
+	if err := run(context.Background(), []string{"audit", "--config", cfg, "--since", "3d", "--json"}, &out, &errOut, nil); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 {
-		t.Fatalf("audit --json --since 72h printed %d lines; want 3:\n%s", len(lines), out.String())
+		t.Fatalf("audit --json --since 3d printed %d lines; want 3:\n%s", len(lines), out.String())
 	}
 	var last request.AuditEvent
 	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil || last.Action != "delivered" || last.IAMUser != "alice" {

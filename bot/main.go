@@ -1,11 +1,10 @@
 // Command bot is aws-reset-bot: a Slack bot that lets people reset their own
-// AWS IAM console password. See README.md.
+// AWS IAM console password. See README.md, or run "bot help".
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,70 +12,35 @@ import (
 	"syscall"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=…".
-var Version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
-		if !errors.Is(err, errReported) {
-			fmt.Fprintln(os.Stderr, "error:", err)
-		}
-		os.Exit(1)
-	}
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
 }
 
-// errReported means the problem was already printed in full.
-var errReported = errors.New("reported")
-
-const usage = `usage: bot COMMAND [flags]
-
-commands:
-  run      connect to Slack and serve the slash command (--dry-run: no IAM writes)
-  check    validate the configuration (--live also checks Slack and AWS)
-  audit    print the audit trail
-  manifest print the Slack app manifest for the configuration
-  policy   print the least-privilege IAM policy for the bot's identity
-  remind   send the password expiry reminders due now (--dry-run: only show them)
-  version  print the version
-`
-
-// run is main without the process: tests call it.
+// run is main without the process: tests call it. Its error decides the
+// exit status (see exitCode): help asked for is not an error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errReported
+		fmt.Fprint(stderr, usage())
+		return errUsage
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return runCommand(ctx, args, stdout, stderr, getenv)
-	case "check":
-		return checkCommand(ctx, args, stdout, stderr, getenv)
-	case "audit":
-		return auditCommand(ctx, args, stdout, stderr)
-	case "manifest":
-		return manifestCommand(ctx, args, stdout, stderr)
-	case "policy":
-		return policyCommand(ctx, args, stdout, stderr)
-	case "remind":
-		return remindCommand(ctx, args, stdout, stderr, getenv)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "aws-reset-bot", Version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	name, args := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		name = "help"
+	case "-version", "--version":
+		name = "version"
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", name, usage())
+		return errUsage
+	}
+	err := c.run(ctx, args, stdout, stderr, getenv)
+	if errors.Is(err, errHelp) {
 		return nil
 	}
-	fmt.Fprintf(stderr, "unknown command %q\n%s", cmd, usage)
-	return errReported
-}
-
-// newFlags returns a flag set that prints to stderr and has --config.
-func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "./config.yaml", "configuration file")
-	return fs, path
+	return err
 }

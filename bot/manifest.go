@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/manifest"
@@ -12,12 +11,8 @@ import (
 // reads only the config file: no tokens, no network.
 func manifestCommand(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := newFlags("manifest", stderr)
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "manifest: unexpected argument %q\n", fs.Arg(0))
-		return errReported
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path, stderr)
 	if err != nil {

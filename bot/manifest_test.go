@@ -107,7 +107,7 @@ func TestManifestCommandBadConfig(t *testing.T) {
 	tests := []struct {
 		name, config, wantErr string
 	}{
-		{"invalid", "users: []\n", "users: the allowlist is empty"},
+		{"invalid", "users: []\n", "users (line 1): the allowlist is empty"},
 		{"unknown key", "slack:\n  comand: /x\n" + fixtureUsers, "comand"},
 	}
 	for _, tt := range tests {

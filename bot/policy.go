@@ -15,14 +15,10 @@ import (
 // the config file: no credentials, no network.
 func policyCommand(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := newFlags("policy", stderr)
-	account := fs.String("account", "", "AWS account ID (12 digits) the bot runs in; default: the placeholder "+iampolicy.AccountPlaceholder)
-	partition := fs.String("partition", "", "AWS partition (aws, aws-us-gov, aws-cn, …); default: that of aws.region, else aws")
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "policy: unexpected argument %q\n", fs.Arg(0))
-		return errReported
+	account := fs.String("account", "", "the 12-digit AWS account `ID` the bot runs in (default: the placeholder "+iampolicy.AccountPlaceholder+")")
+	partition := fs.String("partition", "", "the AWS `PARTITION`: "+strings.Join(iampolicy.Partitions, ", ")+" (default: that of aws.region, else aws)")
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	var bad bool
 	if *account != "" && !iampolicy.IsAccountID(*account) {
@@ -30,11 +26,11 @@ func policyCommand(_ context.Context, args []string, stdout, stderr io.Writer) e
 		bad = true
 	}
 	if *partition != "" && !iampolicy.IsPartition(*partition) {
-		fmt.Fprintf(stderr, "--partition: %q is not an AWS partition (want e.g. aws, aws-us-gov, aws-cn)\n", *partition)
+		fmt.Fprintf(stderr, "--partition: %q is not an AWS partition (want one of %s)\n", *partition, strings.Join(iampolicy.Partitions, ", "))
 		bad = true
 	}
 	if bad {
-		return errReported
+		return errUsage // a flag's value is wrong: as for a wrong flag, exit 2
 	}
 	cfg, err := loadConfig(*path, stderr)
 	if err != nil {

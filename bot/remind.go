@@ -24,12 +24,8 @@ import (
 func remindCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, path := newFlags("remind", stderr)
 	dryRun := fs.Bool("dry-run", false, "show who would get which reminder now; send and record nothing")
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "remind: unexpected argument %q\n", fs.Arg(0))
-		return errReported
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path, stderr)
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, path := newFlags("run", stderr)
 	dryRun := fs.Bool("dry-run", false, "do everything but the IAM write: check the login profile and say what would happen")
-	if err := fs.Parse(args); err != nil {
-		return errReported
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path, stderr)
 	if err != nil {

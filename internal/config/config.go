@@ -5,12 +5,11 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
+	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -28,6 +27,9 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Reminders Reminders `yaml:"reminders"`
 	Users     []User    `yaml:"users"`
+
+	// src is where each setting was in the file, when it came from one.
+	src *source
 }
 
 // Slack says how to reach Slack and which command to answer.
@@ -171,62 +173,45 @@ func Default() Config {
 
 // Parse reads YAML from r over the defaults. Unknown keys are errors, so a
 // typo never silently drops a setting. It returns every decoding problem it
-// can find, joined; it does not validate (see [Config.Validate]).
+// can find as a [*DecodeError] of [*FieldError]s, each with its path and
+// line; a setting that could not be decoded keeps its default. It does not
+// validate (see [Config.Validate], and [Read] for both).
 func Parse(r io.Reader) (Config, error) {
 	cfg := Default()
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return cfg, fmt.Errorf("read config: %w", err)
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return cfg, fmt.Errorf("parse config: %w", err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return cfg, errors.New("config is empty")
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			de := &DecodeError{}
-			for _, e := range te.Errors {
-				de.Errs = append(de.Errs, errors.New(friendlier(e)))
-			}
-			return cfg, de
-		}
-		return cfg, fmt.Errorf("parse config: %w", err)
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return cfg, fmt.Errorf("parse config: line %d: want sections of keys (key: value) at the top level, not %s",
+			root.Line, describe(root))
+	}
+	d := decoder{src: &source{lines: map[string]int{}, bad: map[string]bool{}}}
+	d.decode("", root, reflect.ValueOf(&cfg).Elem(), 0)
+	cfg.src = d.src
+	if len(d.errs) > 0 {
+		return cfg, &DecodeError{Errs: d.errs}
 	}
 	return cfg, nil
 }
 
 // DecodeError lists keys and values that could not be decoded: unknown
-// keys, wrong types. The rest of the file was decoded, so validating it
-// too shows every problem at once.
+// keys, wrong types, bad durations. The rest of the file was decoded, so
+// validating it too shows every problem at once.
 type DecodeError struct{ Errs []error }
 
 func (e *DecodeError) Error() string { return errors.Join(e.Errs...).Error() }
 
 // Unwrap returns each problem.
 func (e *DecodeError) Unwrap() []error { return e.Errs }
-
-var unknownField = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
-
-// sections names each config type by its place in the file.
-var sections = map[string]string{
-	"Config": "the top level", "Slack": "slack", "AWS": "aws", "Reset": "reset", "Approval": "approval",
-	"Store": "store", "Audit": "audit", "HTTP": "http", "Log": "log", "User": "users[]", "Reminders": "reminders",
-}
-
-// friendlier rewrites yaml's "field x not found in type config.Slack" in
-// the file's own terms.
-func friendlier(msg string) string {
-	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
-		sm := unknownField.FindStringSubmatch(m)
-		section := sections[sm[2]]
-		if section == "" {
-			section = sm[2]
-		}
-		return fmt.Sprintf("unknown key %q in %s", sm[1], section)
-	})
-}
 
 // Load reads and parses the file at path. It does not validate.
 func Load(path string) (Config, error) {
@@ -241,26 +226,3 @@ func Load(path string) (Config, error) {
 	}
 	return cfg, nil
 }
-
-// Duration is a time.Duration written as "30m" or "1h30m" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML reads a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return fmt.Errorf("line %d: want a duration such as \"30m\"", n.Line)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (want e.g. \"90s\", \"30m\", \"2h\")", n.Line, s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes the duration as a string.
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }

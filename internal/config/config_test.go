@@ -133,7 +133,7 @@ aws:
 	if len(lines) != 2 {
 		t.Fatalf("Problems = %q; want 2 lines", lines)
 	}
-	for i, want := range []string{`unknown key "comand" in slack`, `unknown key "regoin" in aws`} {
+	for i, want := range []string{`slack.comand (line 3): unknown key: did you mean "command"?`, `aws.regoin (line 5): unknown key: did you mean "region"?`} {
 		if !strings.Contains(lines[i], want) {
 			t.Errorf("line %d = %q; want it to name %q", i, lines[i], want)
 		}
@@ -174,6 +174,8 @@ func TestValidate(t *testing.T) {
 		{"api url not a url", func(c *Config) { c.Slack.APIURL = "slack" }, []string{"slack.api_url"}},
 		{"command", func(c *Config) { c.Slack.Command = "aws-reset" }, []string{"slack.command"}},
 		{"region", func(c *Config) { c.AWS.Region = "Frankfurt" }, []string{"aws.region"}},
+		{"ISO region", func(c *Config) { c.AWS.Region = "us-isob-east-1" }, nil},
+		{"European Sovereign Cloud region", func(c *Config) { c.AWS.Region = "eusc-de-east-1" }, nil},
 		{"console url", func(c *Config) { c.AWS.ConsoleURL = "http://x" }, []string{"aws.console_url"}},
 		{"zero deadline", func(c *Config) { c.Reset.Deadline = 0 }, []string{"reset.deadline"}},
 		{"expire unused too short", func(c *Config) { c.Reset.ExpireUnusedAfter = Duration(time.Second) }, []string{"reset.expire_unused_after"}},
@@ -219,8 +221,11 @@ func TestValidate(t *testing.T) {
 			tt.edit(&cfg)
 			lines := Problems(cfg.Validate())
 			var paths []string
-			for _, l := range lines {
-				paths = append(paths, strings.SplitN(l, ":", 2)[0])
+			for _, e := range unwrapAll(cfg.Validate()) {
+				var fe *FieldError
+				if errors.As(e, &fe) {
+					paths = append(paths, fe.Path)
+				}
 			}
 			if !slices.Equal(paths, tt.want) {
 				t.Errorf("Validate() problems = %q; want paths %q", lines, tt.want)
@@ -262,6 +267,14 @@ func TestSecretsFromEnv(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(bot+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	missingFile := filepath.Join(t.TempDir(), "no-such-token")
+	emptyFile := filepath.Join(t.TempDir(), "empty-token")
+	quotedFile := filepath.Join(t.TempDir(), "quoted-token")
+	for name, body := range map[string]string{emptyFile: "\n", quotedFile: `"` + bot + `"`} {
+		if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -273,6 +286,16 @@ func TestSecretsFromEnv(t *testing.T) {
 		{"swapped", map[string]string{EnvAppToken: bot, EnvBotToken: app},
 			[]string{"SLACK_APP_TOKEN holds a bot token", "SLACK_BOT_TOKEN holds an app-level token"}},
 		{"user token", map[string]string{EnvAppToken: app, EnvBotToken: "xoxp-1-2-3"}, []string{"SLACK_BOT_TOKEN holds a user token"}},
+		{"missing file", map[string]string{EnvAppToken + "_FILE": missingFile, EnvBotToken: bot},
+			[]string{"SLACK_APP_TOKEN_FILE names " + missingFile + ", which does not exist"}},
+		{"empty file", map[string]string{EnvAppToken: app, EnvBotToken + "_FILE": emptyFile},
+			[]string{"SLACK_BOT_TOKEN_FILE names " + emptyFile + ", which is empty"}},
+		{"quoted", map[string]string{EnvAppToken: `"` + app + `"`, EnvBotToken: "'" + bot + "'"},
+			[]string{"SLACK_APP_TOKEN has quotes around it: remove them", "SLACK_BOT_TOKEN has quotes around it: remove them"}},
+		{"quoted in a file", map[string]string{EnvAppToken: app, EnvBotToken + "_FILE": quotedFile},
+			[]string{"SLACK_BOT_TOKEN_FILE has quotes around it"}},
+		{"trailing quote", map[string]string{EnvAppToken: app + `"`, EnvBotToken: bot}, []string{"SLACK_APP_TOKEN has quotes around it"}},
+		{"two tokens in one", map[string]string{EnvAppToken: app, EnvBotToken: bot + " " + bot}, []string{"SLACK_BOT_TOKEN has spaces or line breaks in it"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

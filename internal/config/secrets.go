@@ -3,9 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
+	"unicode/utf8"
 )
 
 // Secrets are the Slack tokens. They come from the environment, never the
@@ -26,33 +28,69 @@ const (
 
 // SecretsFromEnv reads the tokens with getenv (os.Getenv in production) and
 // checks their kinds, naming a token put in the other's slot. It returns
-// every problem at once.
+// every problem at once, one per token, and never a token itself.
 func SecretsFromEnv(getenv func(string) string) (Secrets, error) {
 	var errs []error
-	read := func(name string) string {
-		if v := getenv(name); v != "" {
-			return strings.TrimSpace(v)
+	read := func(name, prefix, want string) string {
+		value, from, err := readToken(getenv, name)
+		if err == nil {
+			err = checkToken(from, value, prefix, want)
 		}
-		if file := getenv(name + "_FILE"); file != "" {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
-				return ""
-			}
-			return strings.TrimSpace(string(b))
+		if err != nil {
+			errs = append(errs, err)
+			return ""
 		}
-		return ""
+		return value
 	}
-	s := Secrets{AppToken: read(EnvAppToken), BotToken: read(EnvBotToken)}
-	errs = append(errs, checkToken(EnvAppToken, s.AppToken, "xapp-", "an app-level token (xapp-…) with connections:write")...)
-	errs = append(errs, checkToken(EnvBotToken, s.BotToken, "xoxb-", "a bot token (xoxb-…)")...)
+	s := Secrets{
+		AppToken: read(EnvAppToken, "xapp-", "an app-level token (xapp-…) with connections:write"),
+		BotToken: read(EnvBotToken, "xoxb-", "a bot token (xoxb-…)"),
+	}
 	return s, errors.Join(errs...)
 }
 
-func checkToken(name, value, prefix, want string) []error {
+// readToken returns the token in the variable name, or in the file that
+// name_FILE names, and which of the two it came from. A problem with the
+// file is the only problem reported for that token: the operator chose the
+// file, so "name is not set" would contradict them.
+func readToken(getenv func(string) string, name string) (value, from string, err error) {
+	if v := getenv(name); v != "" {
+		return strings.TrimSpace(v), name, nil
+	}
+	fileVar := name + "_FILE"
+	file := getenv(fileVar)
+	if file == "" {
+		return "", name, nil
+	}
+	b, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fileVar, fmt.Errorf("%s names %s, which does not exist", fileVar, file)
+	case errors.Is(err, fs.ErrPermission):
+		return "", fileVar, fmt.Errorf("%s names %s, which the bot is not allowed to read", fileVar, file)
+	case err != nil:
+		// The path error names the file and says why; it never holds
+		// the file's content.
+		return "", fileVar, fmt.Errorf("%s: %w", fileVar, err)
+	}
+	value = strings.TrimSpace(string(b))
+	if value == "" {
+		return "", fileVar, fmt.Errorf("%s names %s, which is empty: want %s in it", fileVar, file, name)
+	}
+	return value, fileVar, nil
+}
+
+// checkToken says what is wrong with a token, if anything, never printing
+// it: from is the variable it came from.
+func checkToken(from, value, prefix, want string) error {
 	switch {
 	case value == "":
-		return []error{fmt.Errorf("%s is not set: want %s", name, want)}
+		return fmt.Errorf("%s is not set: want %s", from, want)
+	case quoted(value):
+		// A value copied with its quotes from a shell line or .env file.
+		return fmt.Errorf("%s has quotes around it: remove them (want %s)", from, want)
+	case strings.ContainsAny(value, " \t\r\n"):
+		return fmt.Errorf("%s has spaces or line breaks in it: want %s alone", from, want)
 	case strings.HasPrefix(value, prefix):
 		return nil
 	}
@@ -65,7 +103,15 @@ func checkToken(name, value, prefix, want string) []error {
 			kind = k
 		}
 	}
-	return []error{fmt.Errorf("%s holds %s: want %s", name, kind, want)}
+	return fmt.Errorf("%s holds %s: want %s", from, kind, want)
+}
+
+// quoted reports whether s starts or ends with a quote mark.
+func quoted(s string) bool {
+	const quotes = "\"'`“”‘’"
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	return strings.ContainsRune(quotes, first) || strings.ContainsRune(quotes, last)
 }
 
 // String redacts the tokens.

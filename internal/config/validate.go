@@ -12,10 +12,16 @@ import (
 // FieldError is one problem with one field.
 type FieldError struct {
 	Path string // e.g. "users[3].slack_user"
+	Line int    // where the setting, or the section around it, is in the file; 0 = not there
 	Msg  string
 }
 
-func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s (line %d): %s", e.Path, e.Line, e.Msg)
+	}
+	return e.Path + ": " + e.Msg
+}
 
 var (
 	// Slack user IDs start with U, or W for Enterprise Grid org users.
@@ -24,7 +30,7 @@ var (
 	channelID    = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
 	iamUserName  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`) // IAM's own rule for user names
 	iamPath      = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
-	awsRegion    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	awsRegion    = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d+$`) // eusc-de-east-1 too
 	slashCommand = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
 	timeOfDay    = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)$`)
 )
@@ -43,7 +49,9 @@ func IsUserGroupID(s string) bool { return userGroupID.MatchString(s) }
 func IsIAMUserName(s string) bool { return iamUserName.MatchString(s) }
 
 // Validate checks the whole configuration and returns every problem at
-// once, joined; each is a *FieldError.
+// once, joined; each is a *FieldError, with its line when the
+// configuration came from a file. A setting the file had but that could
+// not be decoded is not checked again: [Parse] reported it.
 func (c *Config) Validate() error {
 	var v validator
 
@@ -156,7 +164,26 @@ func (c *Config) Validate() error {
 			v.add(path+".approval", "requires approval but approval.channel is not set")
 		}
 	}
-	return errors.Join(v.errs...)
+	return errors.Join(c.src.locate(v.errs)...)
+}
+
+// locate gives each problem the line of its setting, and drops those about
+// settings that failed to decode.
+func (s *source) locate(errs []error) []error {
+	out := errs[:0:0]
+	for _, err := range errs {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			if s.decodedBadly(fe.Path) {
+				continue
+			}
+			if fe.Line == 0 {
+				fe.Line = s.line(fe.Path)
+			}
+		}
+		out = append(out, err)
+	}
+	return out
 }
 
 // validate checks the reminders section. It runs whether or not reminders

@@ -90,26 +90,37 @@ func Actions() []Action {
 // given: the configuration does not hold it.
 const AccountPlaceholder = "ACCOUNT_ID"
 
-var (
-	accountID = regexp.MustCompile(`^\d{12}$`)
-	partition = regexp.MustCompile(`^aws(-[a-z]+)*$`)
-)
+var accountID = regexp.MustCompile(`^\d{12}$`)
 
 // IsAccountID reports whether s is a 12-digit AWS account ID.
 func IsAccountID(s string) bool { return accountID.MatchString(s) }
 
-// IsPartition reports whether s looks like an AWS partition: aws, aws-cn,
-// aws-us-gov, aws-iso and the like.
-func IsPartition(s string) bool { return partition.MatchString(s) }
+// Partitions are the AWS partitions, as in the SDK's partitions.json: an
+// ARN in any other names nothing, and a policy with it grants nothing.
+var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+
+// IsPartition reports whether s is one of [Partitions].
+func IsPartition(s string) bool { return slices.Contains(Partitions, s) }
+
+// regionPrefixes map region name prefixes to partitions (from the SDK's
+// partitions.json), longest first: us-isob- before us-iso-.
+var regionPrefixes = []struct{ prefix, partition string }{
+	{"us-gov-", "aws-us-gov"},
+	{"us-isob-", "aws-iso-b"},
+	{"us-isof-", "aws-iso-f"},
+	{"us-iso-", "aws-iso"},
+	{"eu-isoe-", "aws-iso-e"},
+	{"eusc-", "aws-eusc"},
+	{"cn-", "aws-cn"},
+}
 
 // PartitionOf returns the partition of an AWS region, "aws" when the
 // region is empty or commercial.
 func PartitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
+	for _, p := range regionPrefixes {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
 	}
 	return "aws"
 }

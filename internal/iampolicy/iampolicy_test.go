@@ -189,6 +189,11 @@ func TestPartitionOf(t *testing.T) {
 		{"eu-west-2", "aws"},
 		{"us-gov-west-1", "aws-us-gov"},
 		{"cn-north-1", "aws-cn"},
+		{"us-iso-east-1", "aws-iso"},
+		{"us-isob-east-1", "aws-iso-b"},
+		{"eu-isoe-west-1", "aws-iso-e"},
+		{"us-isof-south-1", "aws-iso-f"},
+		{"eusc-de-east-1", "aws-eusc"},
 	}
 	for _, tt := range tests {
 		if got := PartitionOf(tt.region); got != tt.want {
@@ -320,4 +325,14 @@ func botSources(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// TestIsPartitionRefuses: a partition AWS does not have names nothing, so
+// a policy with it would grant nothing.
+func TestIsPartitionRefuses(t *testing.T) {
+	for _, bad := range []string{"AWS", "aws-mars", "aws-iso-z", "aws-", "aws-us-gov-west", ""} {
+		if IsPartition(bad) {
+			t.Errorf("IsPartition(%q) = true; want false", bad)
+		}
+	}
 }

@@ -134,8 +134,12 @@ const (
 	appDescription     = "Reset your own AWS console password from Slack."
 	appColor           = "#232f3e"
 	commandDescription = "Reset your AWS console password"
-	// UsageHint is shown as people type the command.
+	// UsageHint is shown as people type the command. "@someone" is for
+	// approvers, so it shows only when approvals are on (see [usageHint]).
 	UsageHint = "[help | @someone]"
+	// usageHintNoApproval is the hint without approvers: "@someone" would
+	// only earn everyone a refusal.
+	usageHintNoApproval = "[help]"
 )
 
 // Manifest is a Slack app manifest: the fields this bot sets, in the order
@@ -217,6 +221,15 @@ type Interactivity struct {
 	IsEnabled bool `yaml:"is_enabled"`
 }
 
+// usageHint is the slash command's hint for cfg: approvers start resets
+// for others with "@someone", so without approvals there is none.
+func usageHint(cfg config.Config) string {
+	if cfg.Approval.Enabled() {
+		return UsageHint
+	}
+	return usageHintNoApproval
+}
+
 // Build returns the manifest for cfg. It needs no token and no network.
 func Build(cfg config.Config) Manifest {
 	return Manifest{
@@ -232,7 +245,7 @@ func Build(cfg config.Config) Manifest {
 			SlashCommands: []SlashCommand{{
 				Command:      cfg.Slack.Command,
 				Description:  commandDescription,
-				UsageHint:    UsageHint,
+				UsageHint:    usageHint(cfg),
 				ShouldEscape: true,
 			}},
 		},
