@@ -61,7 +61,7 @@ type Resetter interface {
 // conditional write in it, so two clicks, two replicas or a click racing a
 // sweep can never both win.
 type Store interface {
-	CreateRequest(ctx context.Context, r request.Request) (request.Request, error)
+	CreateRequest(ctx context.Context, r request.Request, cooldown time.Duration) (request.Request, error)
 	Request(ctx context.Context, id string) (request.Request, error)
 	RequestByToken(ctx context.Context, token string) (request.Request, error)
 	Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error)
