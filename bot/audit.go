@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 )
 
-func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, path := newFlags("audit", stderr)
 	since := fs.Duration("since", 24*time.Hour, "how far back to print")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
@@ -22,7 +22,14 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	if getenv == nil { // tests that set no environment
+		getenv = func(string) string { return "" }
+	}
+	databaseURL, err := config.DatabaseURLFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, databaseURL, nil)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "check":
 		return checkCommand(ctx, args, stdout, stderr, getenv)
 	case "audit":
-		return auditCommand(ctx, args, stdout, stderr)
+		return auditCommand(ctx, args, stdout, stderr, getenv)
 	case "manifest":
 		return manifestCommand(ctx, args, stdout, stderr)
 	case "policy":

@@ -18,7 +18,6 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // remindCommand sends the password expiry reminders due now, or with
@@ -74,7 +73,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 	// beside a running bot and creates no database.
 	var st reminder.Store = noStore{}
 	if !ro.dryRun {
-		s, err := store.Open(ctx, cfg.Store.Path)
+		s, err := openStore(ctx, cfg, secrets.DatabaseURL, logger)
 		if err != nil {
 			return err
 		}

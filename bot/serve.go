@@ -22,7 +22,6 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -115,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	}
 	resetter := reset.New(iamClient, gen, reset.Options{})
 
-	st, err := store.Open(ctx, cfg.Store.Path)
+	st, err := openStore(ctx, cfg, secrets.DatabaseURL, logger)
 	if err != nil {
 		return err
 	}
@@ -166,7 +165,7 @@ func serve(ctx context.Context, cfg config.Config, secrets config.Secrets, logge
 	}
 
 	logger.Info("aws-reset-bot starting", slog.String("version", Version), slog.Int("listed_users", len(cfg.Users)),
-		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", cfg.Store.Path),
+		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", st.String()),
 		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
 	err = bot.Run(ctx)
 	logger.Info("aws-reset-bot stopped")

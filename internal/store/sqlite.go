@@ -165,3 +165,6 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// String names the store by its file.
+func (s *SQLite) String() string { return s.name }

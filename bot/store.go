@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+)
+
+// botStore is what the commands need of the store, whichever database
+// holds it. The bot's other optional store methods (DM channels) are
+// found on the concrete store by the code that uses them.
+type botStore interface {
+	slackbot.Store
+	reminder.Store
+	Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error)
+	Ping(ctx context.Context) error
+	Close() error
+	String() string // names it for the log, without a password
+}
+
+// openStore opens the store the configuration and environment choose:
+// PostgreSQL at databaseURL (DATABASE_URL, which wins) or else at
+// store.postgres_url, with PGPASSWORD / PGPASSFILE supplying what the URL
+// leaves out; with neither, the SQLite file at store.path.
+func openStore(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger) (botStore, error) {
+	url := databaseURL
+	if url == "" {
+		url = cfg.Store.PostgresURL
+	}
+	if url != "" {
+		s, err := store.OpenPostgres(ctx, url, logger)
+		if err != nil {
+			return nil, err // not a nil *Postgres in a non-nil interface
+		}
+		return s, nil
+	}
+	s, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
