@@ -33,9 +33,8 @@ const migrationLockID = 0x6177737273740001 // "awsrst" + 1
 //
 // On PostgreSQL, replicas starting at once take turns on a session-level
 // advisory lock (goose's session locker), and the later ones find nothing
-// left to do. On SQLite the caller has one writer connection and every
-// transaction is BEGIN IMMEDIATE; a second process migrating the same file
-// at the very same moment may fail with an error and succeed on restart.
+// left to do. On SQLite the caller holds the file's migration lock
+// (lockFile), so processes opening one file at once take turns the same way.
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect) error {
 	fsys, err := fs.Sub(migrationFiles, "migrations/"+migrationDir(dialect))
 	if err != nil {

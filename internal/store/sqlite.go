@@ -65,6 +65,12 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
 
+	unlock, err := lockFile(ctx, abs+"-migrate")
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	defer unlock()
 	if err := checkWAL(ctx, s.w); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
