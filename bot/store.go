@@ -8,15 +8,14 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
 // botStore is what the commands need of the store, whichever database
-// holds it. The bot's other optional store methods (DM channels) are
-// found on the concrete store by the code that uses them.
+// holds it.
 type botStore interface {
-	slackbot.Store
+	workflow.Store
 	reminder.Store
 	Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error)
 	Ping(ctx context.Context) error
