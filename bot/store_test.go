@@ -89,3 +89,20 @@ func TestAuditCommandDatabaseURL(t *testing.T) {
 		t.Errorf("audit printed the password: %s", all)
 	}
 }
+
+// TestCheckRefusesPasswordInURL: bot check names the field and never
+// prints the password.
+func TestCheckRefusesPasswordInURL(t *testing.T) {
+	const secret = "pw-C4-never-print"
+	cfg := writeConfig(t, "store:\n  postgres_url: postgres://bot:"+secret+"@db.internal/awsreset\n"+
+		"users:\n  - slack_user: U0ALICE001\n    iam_user: alice\n")
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"check", "--config", cfg}, &out, &errOut, nil)
+	all := out.String() + errOut.String()
+	if err == nil || !strings.Contains(all, "store.postgres_url: holds a password") {
+		t.Errorf("check = %v, %q; want a refusal naming store.postgres_url", err, all)
+	}
+	if strings.Contains(all, secret) {
+		t.Errorf("check printed the password: %s", all)
+	}
+}
