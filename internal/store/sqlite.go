@@ -32,7 +32,9 @@ type SQLite struct {
 }
 
 // Open opens the store at path, creating the file (mode 0600) if it does
-// not exist, and applies any migrations the file lacks. The directory must
+// not exist, and applies any migrations the file lacks (taking turns, on
+// the lock file path+"-migrate" beside it, with other processes opening
+// the file at the same moment). The directory must
 // exist and the file must be writable. It fails with [ErrSchemaTooNew] if a
 // newer binary has migrated the file.
 func Open(ctx context.Context, path string) (*SQLite, error) {
