@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
 )
 
 // auditCommand prints the audit trail from the store.
-func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs, path := newFlags("audit", stderr)
 	since := config.Duration(24 * time.Hour)
 	fs.Var(&since, "since", "print the events of the last `DURATION`, e.g. 36h or 7d")
@@ -25,7 +25,14 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	if getenv == nil { // tests that set no environment
+		getenv = func(string) string { return "" }
+	}
+	databaseURL, err := config.DatabaseURLFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := serve.OpenStore(ctx, cfg, databaseURL, nil)
 	if err != nil {
 		return err
 	}

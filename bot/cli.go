@@ -70,6 +70,11 @@ var (
 		{"AWS_REGION", "region to sign with, unless aws.region is set"},
 		{"AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS", "other IAM and STS endpoints, e.g. VPC endpoints"},
 	}
+	databaseEnv = []envVar{
+		{"DATABASE_URL", "PostgreSQL URL for the store; wins over store.postgres_url"},
+		{"DATABASE_URL_FILE", "instead: a file holding it"},
+		{"PGPASSWORD, PGPASSFILE", "the database password, which never goes in the file"},
+	}
 )
 
 // commands lists the subcommands, in the order help shows them. It is a
@@ -83,7 +88,7 @@ func commands() []command {
 			about: "Connect to Slack over Socket Mode and answer the slash command until SIGINT or\n" +
 				"SIGTERM; then finish the resets in flight and exit 0. The configuration is\n" +
 				"checked first, and every problem in it printed.",
-			env:     append(append([]envVar{}, tokenEnv...), awsEnv...),
+			env:     append(append(append([]envVar{}, tokenEnv...), awsEnv...), databaseEnv...),
 			example: "bot run --config /etc/aws-reset-bot/config.yaml",
 			run:     runCommand,
 		},
@@ -95,7 +100,7 @@ func commands() []command {
 				"Slack and AWS, with the tokens and credentials the bot would run with,\n" +
 				"whether it will work, and print a checklist; that only reads. Exits 1 if\n" +
 				"anything would fail; warnings alone exit 0.",
-			env:     append(append([]envVar{}, tokenEnv...), awsEnv...),
+			env:     append(append(append([]envVar{}, tokenEnv...), awsEnv...), databaseEnv...),
 			example: "bot check --config config.yaml --live",
 			run:     checkCommand,
 		},
@@ -124,8 +129,9 @@ func commands() []command {
 			about: "Print the audit trail from the store: every request, refusal, decision,\n" +
 				"reset and delivery, oldest first, as a table or as JSON lines. Durations\n" +
 				"take s, m, h and d (days), e.g. 90m, 36h, 7d.",
+			env:     databaseEnv,
 			example: "bot audit --config config.yaml --since 7d --json",
-			run:     adapt(auditCommand),
+			run:     auditCommand,
 		},
 		{
 			name:    "remind",
@@ -133,7 +139,7 @@ func commands() []command {
 			about: "Send the password expiry reminders due now, once, as the running bot does\n" +
 				"daily at reminders.at, and print what was found and sent. With --dry-run,\n" +
 				"show who would get which reminder now, and send and record nothing.",
-			env:     append(append([]envVar{}, tokenEnv...), awsEnv...),
+			env:     append(append(append([]envVar{}, tokenEnv...), awsEnv...), databaseEnv...),
 			example: "bot remind --config config.yaml --dry-run",
 			run:     remindCommand,
 		},

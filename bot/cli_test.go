@@ -46,7 +46,7 @@ func TestCommandHelpContent(t *testing.T) {
 	}{
 		{"run", []string{"[--config FILE] [--dry-run]", "--config FILE", "(default ./config.yaml)", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_IAM"}, nil},
 		{"check", []string{"--live", "SLACK_APP_TOKEN", "AWS_PROFILE"}, nil},
-		{"audit", []string{"--since DURATION", "(default 1d)", "--json", "environment: none read"}, []string{"SLACK_"}},
+		{"audit", []string{"--since DURATION", "(default 1d)", "--json", "DATABASE_URL"}, []string{"SLACK_"}},
 		{"policy", []string{"--account ID", "--partition PARTITION", "aws-iso-b", "aws-eusc", "environment: none read"}, []string{"AWS_PROFILE"}},
 		{"manifest", []string{"environment: none read"}, []string{"SLACK_"}},
 		{"remind", []string{"--dry-run", "SLACK_BOT_TOKEN"}, nil},

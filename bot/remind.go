@@ -14,7 +14,6 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
@@ -68,7 +67,7 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 	// beside a running bot and creates no database.
 	var st reminder.Store = noStore{}
 	if !ro.dryRun {
-		s, err := store.Open(ctx, cfg.Store.Path)
+		s, err := serve.OpenStore(ctx, cfg, secrets.DatabaseURL, logger)
 		if err != nil {
 			return err
 		}

@@ -76,9 +76,15 @@ type Approval struct {
 // Enabled reports whether resets need approval by default.
 func (a Approval) Enabled() bool { return a.Channel != "" }
 
-// Store locates the embedded database.
+// Store locates the database: the embedded SQLite file at Path, or
+// PostgreSQL when PostgresURL (or the environment's DATABASE_URL, see
+// [DatabaseURLFromEnv]) is set.
 type Store struct {
 	Path string `yaml:"path"`
+	// PostgresURL selects PostgreSQL, for several replicas. It never holds
+	// the password: that comes from PGPASSWORD or PGPASSFILE, or the whole
+	// URL from DATABASE_URL.
+	PostgresURL string `yaml:"postgres_url"`
 }
 
 // Audit configures where the audit trail is mirrored.

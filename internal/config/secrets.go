@@ -5,25 +5,30 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"unicode/utf8"
 )
 
-// Secrets are the Slack tokens. They come from the environment, never the
-// config file, and they never print: String, GoString and LogValue all
-// redact them.
+// Secrets are the Slack tokens, and the database URL when the environment
+// gives one. They come from the environment, never the config file, and
+// they never print: String, GoString and LogValue all redact them.
 type Secrets struct {
 	AppToken string // xapp-…, for Socket Mode
 	BotToken string // xoxb-…, for the Web API
+	// DatabaseURL is DATABASE_URL: the whole PostgreSQL URL, password
+	// included, which wins over store.postgres_url. "" when unset.
+	DatabaseURL string
 }
 
 // The environment variables that hold the tokens. A variable named with a
 // _FILE suffix instead names a file that holds the token (for Kubernetes
 // and Docker secrets).
 const (
-	EnvAppToken = "SLACK_APP_TOKEN"
-	EnvBotToken = "SLACK_BOT_TOKEN"
+	EnvAppToken    = "SLACK_APP_TOKEN"
+	EnvBotToken    = "SLACK_BOT_TOKEN"
+	EnvDatabaseURL = "DATABASE_URL"
 )
 
 // SecretsFromEnv reads the tokens with getenv (os.Getenv in production) and
@@ -45,6 +50,10 @@ func SecretsFromEnv(getenv func(string) string) (Secrets, error) {
 	s := Secrets{
 		AppToken: read(EnvAppToken, "xapp-", "an app-level token (xapp-…) with connections:write"),
 		BotToken: read(EnvBotToken, "xoxb-", "a bot token (xoxb-…)"),
+	}
+	var err error
+	if s.DatabaseURL, err = DatabaseURLFromEnv(getenv); err != nil {
+		errs = append(errs, err)
 	}
 	return s, errors.Join(errs...)
 }
@@ -78,6 +87,42 @@ func readToken(getenv func(string) string, name string) (value, from string, err
 		return "", fileVar, fmt.Errorf("%s names %s, which is empty: want %s in it", fileVar, file, name)
 	}
 	return value, fileVar, nil
+}
+
+// DatabaseURLFromEnv returns DATABASE_URL (or the contents of the file
+// DATABASE_URL_FILE names): the whole PostgreSQL URL, password and all,
+// which wins over store.postgres_url; "" when neither is set. It is read
+// with the tokens, and by commands that need no tokens (audit). Errors
+// name the variable, never its value.
+func DatabaseURLFromEnv(getenv func(string) string) (string, error) {
+	u, _, err := readToken(getenv, EnvDatabaseURL)
+	if err != nil || u == "" {
+		return "", err
+	}
+	if err := checkPostgresURL(u, true); err != nil {
+		return "", fmt.Errorf("%s: %w", EnvDatabaseURL, err)
+	}
+	return u, nil
+}
+
+// checkPostgresURL checks that s is a postgres:// URL, and, unless
+// passwordOK, that it holds no password (in the user part or as a
+// password parameter). Its errors never repeat s, which may hold one.
+func checkPostgresURL(s string, passwordOK bool) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("is not a URL (want postgres://user@host:5432/database?sslmode=verify-full)")
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return errors.New("is not a postgres:// URL (want postgres://user@host:5432/database?sslmode=verify-full)")
+	}
+	if passwordOK {
+		return nil
+	}
+	if _, set := u.User.Password(); set || u.Query().Has("password") {
+		return errors.New("holds a password: keep it out of the file; set PGPASSWORD or PGPASSFILE, or give the whole URL in DATABASE_URL (or DATABASE_URL_FILE)")
+	}
+	return nil
 }
 
 // checkToken says what is wrong with a token, if anything, never printing

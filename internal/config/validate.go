@@ -115,7 +115,12 @@ func (c *Config) Validate() error {
 	}
 	v.positive("approval.timeout", c.Approval.Timeout)
 
-	v.check(c.Store.Path != "", "store.path", "is required")
+	v.check(c.Store.Path != "" || c.Store.PostgresURL != "", "store.path", "is required")
+	if c.Store.PostgresURL != "" {
+		if err := checkPostgresURL(c.Store.PostgresURL, false); err != nil {
+			v.add("store.postgres_url", "%v", err)
+		}
+	}
 	if c.Audit.Channel != "" {
 		v.check(channelID.MatchString(c.Audit.Channel), "audit.channel",
 			fmt.Sprintf("%q is not a channel ID", c.Audit.Channel))

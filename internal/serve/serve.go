@@ -24,7 +24,6 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // ConsoleURL is aws.console_url, or else the sign-in URL looked up from
@@ -81,7 +80,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 	resetter := reset.New(iamClient, gen, reset.Options{})
 
-	st, err := store.Open(ctx, cfg.Store.Path)
+	st, err := OpenStore(ctx, cfg, secrets.DatabaseURL, logger)
 	if err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 
 	logger.Info("aws-reset-bot starting", slog.String("version", so.Version), slog.Int("listed_users", len(cfg.Users)),
-		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", cfg.Store.Path),
+		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", st.String()),
 		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
 	err = bot.Run(ctx)
 	logger.Info("aws-reset-bot stopped")

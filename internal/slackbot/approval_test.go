@@ -100,7 +100,7 @@ func (h *harness) seedRequest(user, iamUser string) request.Request {
 	now := time.Now()
 	req := request.Request{ID: request.NewID(), Token: request.NewToken(), TeamID: fakeslack.TeamID,
 		SlackUser: user, IAMUser: iamUser, RequestedBy: user, State: request.Approved, CreatedAt: now, UpdatedAt: now}
-	if _, err := h.store.CreateRequest(context.Background(), req); err != nil {
+	if _, err := h.store.CreateRequest(context.Background(), req, 0); err != nil {
 		h.t.Fatal(err)
 	}
 	return req

@@ -148,7 +148,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	var team string
 	err := startup.Wait(ctx, b.opts.Startup, "slack", func(ctx context.Context) error {
 		var err error
-		self, team, err = b.client.AuthTest(ctx)
+		self, team, err = b.client.WhoAmI(ctx)
 		if err != nil && refusedToken(err) {
 			return startup.Definitive(err)
 		}

@@ -82,8 +82,8 @@ func NewClient(opts ClientOptions) *Client {
 	return &Client{api: api, pace: pace}
 }
 
-// AuthTest asks Slack who the bot is.
-func (c *Client) AuthTest(ctx context.Context) (workflow.Identity, string, error) {
+// WhoAmI is auth.test: who the bot is.
+func (c *Client) WhoAmI(ctx context.Context) (workflow.Identity, string, error) {
 	auth, err := c.api.AuthTestContext(ctx)
 	if err != nil {
 		return workflow.Identity{}, "", err
@@ -106,8 +106,8 @@ func (c *Client) Post(ctx context.Context, channel string, m slacktext.Message) 
 	return ts, err
 }
 
-// PostEphemeral is chat.postEphemeral.
-func (c *Client) PostEphemeral(ctx context.Context, channel, userID string, m slacktext.Message) error {
+// Ephemeral is chat.postEphemeral.
+func (c *Client) Ephemeral(ctx context.Context, channel, userID string, m slacktext.Message) error {
 	_, err := c.api.PostEphemeralContext(ctx, channel, userID, m.Options()...)
 	return err
 }

@@ -196,11 +196,11 @@ type failingStore struct {
 
 var errDiskFull = errors.New("database or disk is full")
 
-func (f failingStore) CreateRequest(ctx context.Context, r request.Request) (request.Request, error) {
+func (f failingStore) CreateRequest(ctx context.Context, r request.Request, cooldown time.Duration) (request.Request, error) {
 	if f.create {
 		return request.Request{}, errDiskFull
 	}
-	return f.Store.CreateRequest(ctx, r)
+	return f.Store.CreateRequest(ctx, r, cooldown)
 }
 
 func (f failingStore) Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 // trail is append-only: this package has no way to change or remove an
 // event, and database triggers refuse an UPDATE or DELETE from anywhere
 // else.
-func (s *SQLite) AppendAudit(ctx context.Context, e request.AuditEvent) error {
+func (d *sqlDB) AppendAudit(ctx context.Context, e request.AuditEvent) error {
 	if e.Time.IsZero() || e.Action == "" {
 		return fmt.Errorf("append audit event %q for %q: missing time or action", e.Action, e.RequestID)
 	}
@@ -21,8 +20,8 @@ func (s *SQLite) AppendAudit(ctx context.Context, e request.AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("append audit event %s for %q: %w", e.Action, e.RequestID, err)
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO audit (at, request_id, action, actor, target, iam_user, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, at, e.RequestID, e.Action, e.Actor, e.Target, e.IAMUser, e.Outcome)
+	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO audit (at, request_id, action, actor, target, iam_user, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`), at, e.RequestID, e.Action, e.Actor, e.Target, e.IAMUser, e.Outcome)
 	if err != nil {
 		return fmt.Errorf("append audit event %s for %q: %w", e.Action, e.RequestID, err)
 	}
@@ -31,17 +30,17 @@ func (s *SQLite) AppendAudit(ctx context.Context, e request.AuditEvent) error {
 
 // Audit returns the events whose Time is at or after since, oldest first;
 // events with the same Time come in the order they were appended.
-func (s *SQLite) Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
-	events, err := s.audit(ctx, since)
+func (d *sqlDB) Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
+	events, err := d.audit(ctx, since)
 	if err != nil {
 		return nil, fmt.Errorf("read audit since %s: %w", since.UTC().Format(time.RFC3339Nano), err)
 	}
 	return events, nil
 }
 
-func (s *SQLite) audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT at, request_id, action, actor, target, iam_user, outcome
-		FROM audit WHERE at >= ? ORDER BY at, seq`, queryNanos(since))
+func (d *sqlDB) audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT at, request_id, action, actor, target, iam_user, outcome
+		FROM audit WHERE at >= ? ORDER BY at, seq`), queryNanos(since))
 	if err != nil {
 		return nil, err
 	}
@@ -59,27 +58,4 @@ func (s *SQLite) audit(ctx context.Context, since time.Time) ([]request.AuditEve
 		events = append(events, e)
 	}
 	return events, rows.Err()
-}
-
-// ClaimOnce claims the one-time job named key (a reminder, an
-// unused-password check) at at. It returns true if key was not claimed
-// before, so that of any number of concurrent callers exactly one does it.
-func (s *SQLite) ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error) {
-	if key == "" || at.IsZero() {
-		return false, errors.New("claim once: missing key or time")
-	}
-	n, err := nanos(at)
-	if err != nil {
-		return false, fmt.Errorf("mark reminder %q sent: %w", key, err)
-	}
-	res, err := s.w.ExecContext(ctx,
-		"INSERT INTO reminders (reminder_key, sent_at) VALUES (?, ?) ON CONFLICT (reminder_key) DO NOTHING", key, n)
-	if err != nil {
-		return false, fmt.Errorf("mark reminder %q sent: %w", key, err)
-	}
-	rows, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("mark reminder %q sent: %w", key, err)
-	}
-	return rows == 1, nil
 }

@@ -3,123 +3,147 @@ package store
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 )
 
-// migrations are the schema changes in order; migration i+1 is
-// migrations[i]. Never edit or reorder one that has shipped: add a new one.
-// Each may hold several statements and runs in the same transaction as the
-// row that records it, so a failed migration leaves no trace.
+// migrationFiles holds one set of goose SQL migrations per dialect, in
+// migrations/sqlite and migrations/postgres. Never edit or renumber one
+// that has shipped: add a new file. Each runs in its own transaction with
+// the row that records it, so a failed migration leaves no trace. No table
+// has, or may ever have, a column for a password.
 //
-// Times are INTEGER unix nanoseconds in UTC; NULL stands for the zero time.
-// No table has, or may ever have, a column for a password.
-var migrations = []string{
-	// 1: requests, audit trail, reminders.
-	`
-CREATE TABLE requests (
-	id               TEXT    NOT NULL PRIMARY KEY,
-	token            TEXT    NOT NULL UNIQUE,
-	envelope_id      TEXT    UNIQUE, -- NULL: no envelope, no dedupe
-	team_id          TEXT    NOT NULL,
-	slack_user       TEXT    NOT NULL,
-	iam_user         TEXT    NOT NULL,
-	requested_by     TEXT    NOT NULL,
-	state            TEXT    NOT NULL CHECK (state IN
-		('pending', 'approved', 'resetting', 'delivered', 'failed', 'denied', 'expired')),
-	approval_channel TEXT    NOT NULL,
-	approval_ts      TEXT    NOT NULL,
-	decided_by       TEXT    NOT NULL,
-	decided_at       INTEGER,
-	outcome          TEXT    NOT NULL,
-	created_at       INTEGER NOT NULL,
-	updated_at       INTEGER NOT NULL,
-	expires_at       INTEGER,
-	delivered_at     INTEGER -- when it moved to delivered: the cooldown
-) STRICT;
+//go:embed migrations
+var migrationFiles embed.FS
 
--- One active request per owner. The list must match request.ActiveStates();
--- the shared test suite checks it state by state.
-CREATE UNIQUE INDEX requests_one_active_per_owner ON requests (slack_user)
-	WHERE state IN ('pending', 'approved', 'resetting');
-CREATE INDEX requests_by_state ON requests (state, created_at);
-CREATE INDEX requests_delivered ON requests (slack_user, delivered_at)
-	WHERE delivered_at IS NOT NULL;
+// versionTable is goose's record of applied migrations.
+const versionTable = "goose_db_version"
 
-CREATE TABLE audit (
-	seq        INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
-	at         INTEGER NOT NULL,
-	request_id TEXT    NOT NULL,
-	action     TEXT    NOT NULL,
-	actor      TEXT    NOT NULL,
-	target     TEXT    NOT NULL,
-	iam_user   TEXT    NOT NULL,
-	outcome    TEXT    NOT NULL
-) STRICT;
-CREATE INDEX audit_by_time ON audit (at, seq);
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-BEGIN
-	SELECT RAISE(ABORT, 'audit trail is append-only');
-END;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-BEGIN
-	SELECT RAISE(ABORT, 'audit trail is append-only');
-END;
+// migrationLockID is the PostgreSQL advisory lock replicas take turns on
+// while migrating; any constant works as long as every replica uses it.
+const migrationLockID = 0x6177737273740001 // "awsrst" + 1
 
-CREATE TABLE reminders (
-	reminder_key TEXT    NOT NULL PRIMARY KEY,
-	sent_at      INTEGER NOT NULL
-) STRICT;
-`,
-	// 2: the bot's DM channel with each person, as conversations.open
-	// answered, so a restart does not open them all again.
-	`
-CREATE TABLE dm_channels (
-	team_id    TEXT    NOT NULL,
-	slack_user TEXT    NOT NULL,
-	channel_id TEXT    NOT NULL,
-	opened_at  INTEGER NOT NULL,
-	PRIMARY KEY (team_id, slack_user)
-) STRICT;
-`,
+// migrate brings the schema of db up to date with dialect's migrations
+// and refuses a database that a newer binary has migrated further.
+//
+// On PostgreSQL, replicas starting at once take turns on a session-level
+// advisory lock (goose's session locker), and the later ones find nothing
+// left to do. On SQLite the caller holds the file's migration lock
+// (lockFile), so processes opening one file at once take turns the same way.
+func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect) error {
+	fsys, err := fs.Sub(migrationFiles, "migrations/"+migrationDir(dialect))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if dialect == goose.DialectPostgres {
+		// Probe every second for up to five minutes: replicas wait for the
+		// one migrating, not for goose's default five-second period.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	if dialect == goose.DialectSQLite3 {
+		if err := adoptLegacy(ctx, db); err != nil {
+			return fmt.Errorf("migrate: adopt the old schema_migrations: %w", err)
+		}
+	}
+	p, err := goose.NewProvider(dialect, db, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	// Refuse before changing anything, and again after: a newer replica
+	// may have migrated while this one waited for the lock.
+	if err := checkNotNewer(ctx, p); err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return checkNotNewer(ctx, p)
 }
 
-// migrate brings the schema up to date in one transaction. BEGIN IMMEDIATE
-// (see dsn) makes two processes starting at once take turns, and the second
-// finds nothing left to do.
-func migrate(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: begin: %w", err)
+// migrationDir names the directory of dialect's migrations.
+func migrationDir(dialect goose.Dialect) string {
+	if dialect == goose.DialectPostgres {
+		return "postgres"
 	}
-	defer tx.Rollback() // no-op after Commit
+	return "sqlite"
+}
 
-	if _, err := tx.ExecContext(ctx, `
-CREATE TABLE IF NOT EXISTS schema_migrations (
-	version    INTEGER NOT NULL PRIMARY KEY,
-	applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-) STRICT`); err != nil {
-		return fmt.Errorf("migrate: create schema_migrations: %w", err)
-	}
-	var current int
-	if err := tx.QueryRowContext(ctx,
-		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+// checkNotNewer fails with [ErrSchemaTooNew] if the database has a
+// migration this binary does not know.
+func checkNotNewer(ctx context.Context, p *goose.Provider) error {
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: read version: %w", err)
 	}
-	if current > len(migrations) {
-		return fmt.Errorf("migrate: database is at version %d, this binary knows %d: %w",
-			current, len(migrations), ErrSchemaTooNew)
-	}
-	for v := current + 1; v <= len(migrations); v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-			return fmt.Errorf("migrate: apply version %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx,
-			"INSERT INTO schema_migrations (version) VALUES (?)", v); err != nil {
-			return fmt.Errorf("migrate: record version %d: %w", v, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
+	if current > target {
+		return fmt.Errorf("migrate: database is at version %d, this binary knows %d: %w", current, target, ErrSchemaTooNew)
 	}
 	return nil
+}
+
+// legacyVersions is how far the hand-written migrator that came before
+// goose went: its versions 1 and 2 are goose's 00001 and 00002 unchanged.
+const legacyVersions = 2
+
+// adoptLegacy hands a file made by the hand-written migrator over to
+// goose: it records that migrator's versions in goose's table, so goose
+// goes on from there, and adds a version to the old schema_migrations, so
+// an older binary refuses the file as newer than itself instead of
+// running on a schema it does not know. It does nothing to a new file or
+// one goose already manages. It runs in one BEGIN IMMEDIATE transaction,
+// so two processes adopt a file once.
+func adoptLegacy(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // no-op after Commit
+	exists := func(name string) (bool, error) {
+		var n int
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n)
+		return n > 0, err
+	}
+	legacy, err := exists("schema_migrations")
+	if err != nil || !legacy {
+		return err
+	}
+	adopted, err := exists(versionTable)
+	if err != nil || adopted {
+		return err
+	}
+	var current int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+		return err
+	}
+	if current > legacyVersions {
+		// Written by a binary newer than the hand-written migrator but
+		// older than goose: nothing knows this schema.
+		return fmt.Errorf("schema_migrations is at version %d: %w", current, ErrSchemaTooNew)
+	}
+	gs, err := database.NewStore(database.DialectSQLite3, versionTable)
+	if err != nil {
+		return err
+	}
+	if err := gs.CreateVersionTable(ctx, tx); err != nil {
+		return err
+	}
+	for v := int64(0); v <= current; v++ { // goose's own version 0 first
+		if err := gs.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES (?)", legacyVersions+1); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

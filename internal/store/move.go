@@ -21,22 +21,22 @@ import (
 // the fields that go with the move: ApprovalChannel, ApprovalTS, DecidedBy,
 // DecidedAt, Outcome, ExpiresAt. Changing any other field is an error and
 // nothing is written. update runs inside the write transaction, which holds
-// the store's only writer: it must be quick, do no I/O and not call the
-// store (that would deadlock). Move then sets State to to and UpdatedAt to now;
-// moving to [request.Delivered] also starts the owner's cooldown (see
-// [SQLite.LastDelivered]).
+// the request's row (on SQLite the store's only writer): it must be quick,
+// do no I/O and not call the store (that could deadlock). Move then sets
+// State to to and UpdatedAt to now; moving to [request.Delivered] also
+// starts the owner's cooldown (see LastDelivered and CreateRequest).
 //
 // If the request is not in from, Move returns the current request with an
 // error wrapping [ErrConflict], without calling update: the caller can tell
 // the user who got there first. If there is no such request it returns
 // [ErrNotFound].
-func (s *SQLite) Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error) {
+func (d *sqlDB) Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error) {
 	if err := checkMove(from, to, now); err != nil {
 		return request.Request{}, fmt.Errorf("move request %s to %s: %w", id, to, err)
 	}
 	var written request.Request
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		cur, err := getRequest(ctx, tx, "id = ?", id)
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		cur, err := d.getRequest(ctx, tx, "id = ?"+d.forUpdate(), id)
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (s *SQLite) Move(ctx context.Context, id string, from []request.State, to r
 		if to == request.Delivered {
 			delivered = times[1]
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE requests SET
+		n, err := d.exec(ctx, tx, `UPDATE requests SET
 				state = ?, approval_channel = ?, approval_ts = ?, decided_by = ?, decided_at = ?,
 				outcome = ?, updated_at = ?, expires_at = ?, delivered_at = COALESCE(?, delivered_at)
 			WHERE id = ? AND state IN `+placeholders(len(from)),
@@ -70,11 +70,9 @@ func (s *SQLite) Move(ctx context.Context, id string, from []request.State, to r
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			// Unreachable while this transaction holds the write lock, but
-			// the condition is the rule, so it is checked.
+		if n != 1 {
+			// Unreachable while this transaction holds the row (SQLite: the
+			// file), but the condition is the rule, so it is checked.
 			written = cur
 			return fmt.Errorf("it left %v: %w", from, ErrConflict)
 		}

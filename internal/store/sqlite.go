@@ -1,17 +1,3 @@
-// Package store is the bot's durable memory: password-reset requests, the
-// append-only audit trail and the record of reminders already sent. It keeps
-// them in an embedded SQLite file (pure Go, no cgo) that is created and
-// migrated on first use, so the bot survives a restart in the middle of an
-// approval or a reset.
-//
-// The store never holds a password: there is no column for one. It does hold
-// each request's approval token, which the bot needs to rebuild buttons, so
-// the file is created readable by its owner only.
-//
-// Every rule that must hold under concurrency (one active request per person,
-// one use of a Socket Mode envelope, one winner when two approvers click at
-// once, one send per reminder) is enforced by the database with unique
-// indexes and conditional updates, never by reading first and writing later.
 package store
 
 import (
@@ -23,30 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
-)
-
-// Errors the caller decides on with [errors.Is]. Methods wrap them with
-// context.
-var (
-	// ErrNotFound means there is no such request.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means a conditional update lost: the request was not in
-	// one of the expected states. [SQLite.Move] returns the current request
-	// with it.
-	ErrConflict = errors.New("state conflict")
-	// ErrDuplicate means a request with the same EnvelopeID was stored
-	// before: Slack redelivered an envelope. [SQLite.CreateRequest] returns
-	// the earlier request with it.
-	ErrDuplicate = errors.New("duplicate request")
-	// ErrActiveRequest means the owner (SlackUser) already has a request in
-	// one of [request.ActiveStates]. [SQLite.CreateRequest] returns that
-	// request with it.
-	ErrActiveRequest = errors.New("active request exists")
-	// ErrSchemaTooNew means the database was migrated by a newer version of
-	// the bot than this one; running against it could lose data, so
-	// [Open] refuses.
-	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 )
 
 // busyTimeoutMillis bounds how long a statement waits for a lock held by
@@ -64,13 +28,13 @@ const maxReaders = 4
 // writes, so writers queue in Go instead of failing with SQLITE_BUSY, and a
 // few query-only connections for reads.
 type SQLite struct {
-	path string
-	w    *sql.DB // exactly one connection; every transaction is BEGIN IMMEDIATE
-	r    *sql.DB // query-only connections
+	sqlDB // w: exactly one connection, every transaction BEGIN IMMEDIATE; r: query-only
 }
 
 // Open opens the store at path, creating the file (mode 0600) if it does
-// not exist, and applies any migrations the file lacks. The directory must
+// not exist, and applies any migrations the file lacks (taking turns, on
+// the lock file path+"-migrate" beside it, with other processes opening
+// the file at the same moment). The directory must
 // exist and the file must be writable. It fails with [ErrSchemaTooNew] if a
 // newer binary has migrated the file.
 func Open(ctx context.Context, path string) (*SQLite, error) {
@@ -85,7 +49,7 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
 
-	s := &SQLite{path: abs}
+	s := &SQLite{sqlDB{name: abs}}
 	// WAL with synchronous=NORMAL: a commit is not fsynced on its own, only
 	// at checkpoints. It survives any crash of the bot, and the file never
 	// corrupts; an OS crash or power cut may roll back the last commits,
@@ -103,11 +67,17 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
 
+	unlock, err := lockFile(ctx, abs+"-migrate")
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	defer unlock()
 	if err := checkWAL(ctx, s.w); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
-	if err := migrate(ctx, s.w); err != nil {
+	if err := migrate(ctx, s.w, goose.DialectSQLite3); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
@@ -187,7 +157,7 @@ func (s *SQLite) Close() error {
 	}
 	errW := s.w.Close()
 	if err := errors.Join(errR, errW); err != nil {
-		return fmt.Errorf("close store %s: %w", s.path, err)
+		return fmt.Errorf("close store %s: %w", s.name, err)
 	}
 	return nil
 }
@@ -198,25 +168,11 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	for _, db := range []*sql.DB{s.r, s.w} {
 		var one int
 		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-			return fmt.Errorf("ping store %s: %w", s.path, err)
+			return fmt.Errorf("ping store %s: %w", s.name, err)
 		}
 	}
 	return nil
 }
 
-// write runs fn in one BEGIN IMMEDIATE transaction on the writer
-// connection, committing if fn returns nil and rolling back otherwise.
-func (s *SQLite) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback() // the error from fn is the one worth reporting
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
+// String names the store by its file.
+func (s *SQLite) String() string { return s.name }

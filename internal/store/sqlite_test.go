@@ -27,6 +27,14 @@ func TestSQLite(t *testing.T) {
 	})
 }
 
+// TestSQLiteShared races two stores on one file, as two processes would.
+func TestSQLiteShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (storetest.Store, storetest.Store) {
+		path := filepath.Join(t.TempDir(), "bot.db")
+		return open(t, path), open(t, path)
+	})
+}
+
 // open opens the store at path and closes it when the test ends.
 func open(t *testing.T, path string) *store.SQLite {
 	t.Helper()
@@ -74,7 +82,7 @@ func TestReopen(t *testing.T) {
 	resetting := newRequest("URESET", request.Approved)
 	event := request.AuditEvent{Time: t0, RequestID: pending.ID, Action: request.ActionRequested, Actor: "UPENDING"}
 	for _, r := range []request.Request{pending, resetting} {
-		if _, err := s.CreateRequest(ctx, r); err != nil {
+		if _, err := s.CreateRequest(ctx, r, 0); err != nil {
 			t.Fatalf("CreateRequest(%s) = %v", r, err)
 		}
 	}
@@ -100,7 +108,7 @@ func TestReopen(t *testing.T) {
 	if got, err := s.Request(ctx, pending.ID); err != nil || got != pending {
 		t.Errorf("Request(%s) after reopen = %v, %v; want %v", pending.ID, got, err, pending)
 	}
-	if _, err := s.CreateRequest(ctx, newRequest("UPENDING", request.Pending)); !errors.Is(err, store.ErrActiveRequest) {
+	if _, err := s.CreateRequest(ctx, newRequest("UPENDING", request.Pending), 0); !errors.Is(err, store.ErrActiveRequest) {
 		t.Errorf("CreateRequest(second for UPENDING) after reopen = %v; want ErrActiveRequest", err)
 	}
 	if events, err := s.Audit(ctx, time.Time{}); err != nil || len(events) != 1 || events[0] != event {
@@ -123,13 +131,40 @@ func TestMigrations(t *testing.T) {
 		}
 		s.Close()
 	}
-
-	db := raw(t, path)
-	var versions []int
-	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	sources, err := store.MigrationSources("sqlite")
 	if err != nil {
-		t.Fatalf("query schema_migrations: %v", err)
+		t.Fatal(err)
 	}
+	var want []int
+	for v := range len(sources) + 1 { // goose's own version 0, then ours
+		want = append(want, v)
+	}
+	db := raw(t, path)
+	if got := appliedVersions(t, db); !slices.Equal(got, want) {
+		t.Errorf("applied versions = %v; want %v", got, want)
+	}
+
+	if _, err := db.ExecContext(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, 1)", len(sources)+1); err != nil {
+		t.Fatalf("insert future version: %v", err)
+	}
+	db.Close()
+	if s, err := store.Open(ctx, path); !errors.Is(err, store.ErrSchemaTooNew) {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("Open(newer database) = %v; want ErrSchemaTooNew", err)
+	}
+}
+
+// appliedVersions lists the versions goose recorded in db.
+func appliedVersions(t *testing.T, db *sql.DB) []int {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "SELECT version_id FROM goose_db_version WHERE is_applied ORDER BY id")
+	if err != nil {
+		t.Fatalf("query goose_db_version: %v", err)
+	}
+	defer rows.Close()
+	var versions []int
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
@@ -140,24 +175,7 @@ func TestMigrations(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	var want []int
-	for v := range store.Migrations {
-		want = append(want, v+1)
-	}
-	if !slices.Equal(versions, want) {
-		t.Errorf("schema_migrations versions = %v; want %v", versions, want)
-	}
-
-	if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES (?)", len(store.Migrations)+1); err != nil {
-		t.Fatalf("insert future version: %v", err)
-	}
-	db.Close()
-	if s, err := store.Open(ctx, path); !errors.Is(err, store.ErrSchemaTooNew) {
-		if err == nil {
-			s.Close()
-		}
-		t.Errorf("Open(newer database) = %v; want ErrSchemaTooNew", err)
-	}
+	return versions
 }
 
 func TestOpenFails(t *testing.T) {
@@ -233,16 +251,22 @@ func TestNoPassword(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bot.db")
 	s := open(t, path)
 	r := newRequest("UOWNER", request.Approved)
-	if _, err := s.CreateRequest(ctx, r); err != nil {
+	if _, err := s.CreateRequest(ctx, r, 0); err != nil {
 		t.Fatalf("CreateRequest() = %v", err)
 	}
 	if _, err := s.Move(ctx, r.ID, []request.State{request.Approved}, request.Resetting, t0, nil); err != nil {
 		t.Fatalf("Move() = %v", err)
 	}
 
-	for i, m := range store.Migrations {
-		if strings.Contains(strings.ToLower(m), "password") {
-			t.Errorf("migration %d mentions a password", i+1)
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		sources, err := store.MigrationSources(dialect)
+		if err != nil || len(sources) == 0 {
+			t.Fatalf("MigrationSources(%s) = %d, %v", dialect, len(sources), err)
+		}
+		for i, m := range sources {
+			if strings.Contains(strings.ToLower(m), "password") {
+				t.Errorf("%s migration %d mentions a password", dialect, i+1)
+			}
 		}
 	}
 
@@ -320,7 +344,7 @@ func TestTwoProcesses(t *testing.T) {
 	for i := range n {
 		go func() {
 			<-start
-			_, err := stores[i%2].CreateRequest(context.Background(), newRequest("UTWICE", request.Pending))
+			_, err := stores[i%2].CreateRequest(context.Background(), newRequest("UTWICE", request.Pending), 0)
 			errs <- err
 		}()
 	}
@@ -350,7 +374,7 @@ func TestBusyMix(t *testing.T) {
 	for i := range n {
 		go func() {
 			r := newRequest(fmt.Sprintf("U%03d", i), request.Pending)
-			_, err := s.CreateRequest(ctx, r)
+			_, err := s.CreateRequest(ctx, r, 0)
 			if err == nil {
 				_, err = s.Move(ctx, r.ID, []request.State{request.Pending}, request.Approved, t0, nil)
 			}

@@ -252,7 +252,7 @@ func (w *Workflow) sweepExpired(ctx context.Context) {
 // replyToClick answers the clicker where they clicked, or in their DM
 // with the bot when the bot cannot post there.
 func (w *Workflow) replyToClick(ctx context.Context, log *slog.Logger, cb Click, m slacktext.Message) {
-	if err := w.slack.PostEphemeral(ctx, cb.ChannelID, cb.UserID, m); err == nil {
+	if err := w.slack.Ephemeral(ctx, cb.ChannelID, cb.UserID, m); err == nil {
 		return
 	}
 	w.tellEphemeral(ctx, log, cb.UserID, m)

@@ -207,7 +207,7 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	if req.State == request.Pending {
 		req.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D())
 	}
-	existing, err := w.store.CreateRequest(ctx, req)
+	existing, err := w.store.CreateRequest(ctx, req, 0)
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
 		log.Info("ignored a redelivered command", slog.String("envelope_id", truncate(req.EnvelopeID, 64)))

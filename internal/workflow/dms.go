@@ -69,7 +69,7 @@ func (w *Workflow) tellDM(ctx context.Context, log *slog.Logger, userID string, 
 }
 
 func (w *Workflow) postEphemeral(ctx context.Context, log *slog.Logger, channel, userID string, m slacktext.Message) {
-	if err := w.slack.PostEphemeral(ctx, channel, userID, m); err != nil {
+	if err := w.slack.Ephemeral(ctx, channel, userID, m); err != nil {
 		log.Warn("chat.postEphemeral failed", slog.String("channel", channel), slog.Any(keyError, err))
 	}
 }

@@ -83,7 +83,7 @@ func (m *memSlack) Post(_ context.Context, channel string, msg slacktext.Message
 	return m.record("post", channel, "", msg)
 }
 
-func (m *memSlack) PostEphemeral(_ context.Context, channel, user string, msg slacktext.Message) error {
+func (m *memSlack) Ephemeral(_ context.Context, channel, user string, msg slacktext.Message) error {
 	_, err := m.record("ephemeral", channel, user, msg)
 	return err
 }
@@ -321,7 +321,7 @@ func (ft *flowTest) seed(user, iamUser string, state request.State) string {
 	ctx := context.Background()
 	r := request.Request{ID: request.NewID(), Token: request.NewToken(), EnvelopeID: "E" + request.NewID(), TeamID: team,
 		SlackUser: user, IAMUser: iamUser, RequestedBy: user, State: request.Approved, CreatedAt: ft.now, UpdatedAt: ft.now}
-	if _, err := ft.store.CreateRequest(ctx, r); err != nil {
+	if _, err := ft.store.CreateRequest(ctx, r, 0); err != nil {
 		ft.t.Fatal(err)
 	}
 	if state != request.Approved {

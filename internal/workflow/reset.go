@@ -94,7 +94,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomePasswordSet)})
 
 	msg := passwordMessage(req.IAMUser, secret, w.console, req.ID)
-	if err := w.slack.PostEphemeral(ctx, dm, req.SlackUser, msg); err != nil {
+	if err := w.slack.Ephemeral(ctx, dm, req.SlackUser, msg); err != nil {
 		log.Error("could not deliver the password; nobody has seen it", slog.Any(keyError, err))
 		w.fail(ctx, log, req, request.Resetting, OutcomeDeliveryFailed)
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeDeliveryFailed, req.ID))

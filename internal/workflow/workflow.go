@@ -31,8 +31,8 @@ type Messenger interface {
 	OpenDM(ctx context.Context, userID string) (string, error)
 	// Post posts a lasting message and returns its timestamp.
 	Post(ctx context.Context, channel string, m slacktext.Message) (ts string, err error)
-	// PostEphemeral shows a message in channel to userID alone.
-	PostEphemeral(ctx context.Context, channel, userID string, m slacktext.Message) error
+	// Ephemeral shows a message in channel to userID alone.
+	Ephemeral(ctx context.Context, channel, userID string, m slacktext.Message) error
 	// Update replaces the message at (channel, ts).
 	Update(ctx context.Context, channel, ts string, m slacktext.Message) error
 	// UserInfo looks a person up, fresh.
@@ -61,7 +61,7 @@ type Resetter interface {
 // conditional write in it, so two clicks, two replicas or a click racing a
 // sweep can never both win.
 type Store interface {
-	CreateRequest(ctx context.Context, r request.Request) (request.Request, error)
+	CreateRequest(ctx context.Context, r request.Request, cooldown time.Duration) (request.Request, error)
 	Request(ctx context.Context, id string) (request.Request, error)
 	RequestByToken(ctx context.Context, token string) (request.Request, error)
 	Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error)

@@ -78,7 +78,7 @@ func diffEvent(got, want request.AuditEvent) string {
 	return ""
 }
 
-func testReminders(t *testing.T, s Store) {
+func testClaimOnce(t *testing.T, s Store) {
 	for _, tt := range []struct {
 		key  string
 		want bool

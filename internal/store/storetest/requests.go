@@ -13,7 +13,7 @@ import (
 
 // sentinels are the errors a caller decides on; an invalid call must match
 // none of them.
-var sentinels = []error{store.ErrNotFound, store.ErrConflict, store.ErrDuplicate, store.ErrActiveRequest}
+var sentinels = []error{store.ErrNotFound, store.ErrConflict, store.ErrDuplicate, store.ErrActiveRequest, store.ErrCooldown}
 
 func matchesSentinel(err error) error {
 	for _, s := range sentinels {
@@ -51,7 +51,7 @@ func testCreateRoundTrip(t *testing.T, s Store) {
 		{"zero fields", bare, wantBare},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			existing, err := s.CreateRequest(t.Context(), tt.in)
+			existing, err := s.CreateRequest(t.Context(), tt.in, 0)
 			if err != nil {
 				t.Fatalf("CreateRequest(%s) = %v; want nil", tt.in, err)
 			}
@@ -98,7 +98,7 @@ func testCreateInvalid(t *testing.T, s Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRequest("UINVALID", request.Pending, at(0))
 			tt.change(&r)
-			_, err := s.CreateRequest(t.Context(), r)
+			_, err := s.CreateRequest(t.Context(), r, 0)
 			if err == nil {
 				t.Fatalf("CreateRequest(%s) = nil; want an error", r)
 			}
@@ -125,7 +125,7 @@ func testDuplicateEnvelope(t *testing.T, s Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			again := newRequest(tt.user, request.Pending, at(time.Second))
 			again.EnvelopeID = first.EnvelopeID
-			existing, err := s.CreateRequest(t.Context(), again)
+			existing, err := s.CreateRequest(t.Context(), again, 0)
 			if !errors.Is(err, store.ErrDuplicate) {
 				t.Fatalf("CreateRequest(same envelope) = %v; want ErrDuplicate", err)
 			}
@@ -140,7 +140,7 @@ func testDuplicateEnvelope(t *testing.T, s Store) {
 		mustMove(t, s, first, at(time.Minute), request.Denied)
 		again := newRequest(first.SlackUser, request.Pending, at(2*time.Minute))
 		again.EnvelopeID = first.EnvelopeID
-		if _, err := s.CreateRequest(t.Context(), again); !errors.Is(err, store.ErrDuplicate) {
+		if _, err := s.CreateRequest(t.Context(), again, 0); !errors.Is(err, store.ErrDuplicate) {
 			t.Errorf("CreateRequest(same envelope, first denied) = %v; want ErrDuplicate", err)
 		}
 	})
@@ -175,7 +175,7 @@ func testOneActivePerOwner(t *testing.T, s Store) {
 			first = mustMove(t, s, first, at(time.Minute), paths[state]...)
 
 			second := newRequest(user, request.Approved, at(time.Hour))
-			existing, err := s.CreateRequest(t.Context(), second)
+			existing, err := s.CreateRequest(t.Context(), second, 0)
 			if slices.Contains(request.ActiveStates(), state) {
 				if !errors.Is(err, store.ErrActiveRequest) {
 					t.Fatalf("CreateRequest(second, first %s) = %v; want ErrActiveRequest", state, err)
@@ -190,7 +190,7 @@ func testOneActivePerOwner(t *testing.T, s Store) {
 				} else {
 					mustMove(t, s, first, at(2*time.Minute), request.Expired)
 				}
-				if _, err := s.CreateRequest(t.Context(), second); err != nil {
+				if _, err := s.CreateRequest(t.Context(), second, 0); err != nil {
 					t.Errorf("CreateRequest(second) after the first ended = %v; want nil", err)
 				}
 				return

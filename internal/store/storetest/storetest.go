@@ -14,12 +14,13 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 )
 
-// Store is the contract under test: the methods of store.SQLite.
+// Store is the contract under test: the methods of store.SQLite and
+// store.Postgres.
 type Store interface {
 	Close() error
 	Ping(ctx context.Context) error
 
-	CreateRequest(ctx context.Context, r request.Request) (existing request.Request, err error)
+	CreateRequest(ctx context.Context, r request.Request, cooldown time.Duration) (existing request.Request, err error)
 	Request(ctx context.Context, id string) (request.Request, error)
 	RequestByToken(ctx context.Context, token string) (request.Request, error)
 	Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error)
@@ -32,6 +33,16 @@ type Store interface {
 	Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error)
 
 	ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error)
+
+	DMChannel(ctx context.Context, team, slackUser string) (string, error)
+	SetDMChannel(ctx context.Context, team, slackUser, channelID string, at time.Time) error
+
+	UnusedCandidates(ctx context.Context, deliveredBefore time.Time) ([]request.Request, error)
+	ClaimUnusedCheck(ctx context.Context, requestID string, at time.Time) (bool, error)
+
+	ClaimLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+	Heartbeat(ctx context.Context, replicaID string, now time.Time, ttl time.Duration) (live int, err error)
 }
 
 // Run runs the suite. open must return a new, empty store for each call and
@@ -56,19 +67,54 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"RequestsInState", testRequestsInState},
 		{"ExpiredPending", testExpiredPending},
 		{"LastDelivered", testLastDelivered},
-		{"ConcurrentMove", testConcurrentMove},
-		{"ConcurrentCreate", testConcurrentCreate},
-		{"ConcurrentDuplicateEnvelope", testConcurrentDuplicateEnvelope},
+		{"Cooldown", testCooldown},
 		{"Audit", testAudit},
 		{"AuditInvalid", testAuditInvalid},
-		{"Reminders", testReminders},
-		{"ConcurrentReminders", testConcurrentReminders},
+		{"ClaimOnce", testClaimOnce},
+		{"DMChannels", testDMChannels},
+		{"UnusedCandidates", testUnusedCandidates},
+		{"ClaimUnusedCheck", testClaimUnusedCheck},
+		{"Lease", testLease},
+		{"Heartbeat", testHeartbeat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.test(t, open(t))
 		})
 	}
+	for _, tt := range concurrentTests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.test(t, []Store{open(t)})
+		})
+	}
+}
+
+// RunShared runs the concurrency tests with the racers spread over two
+// stores on one database, as two processes or replicas would hold them.
+// open must return both for each call, on a new, empty database, and
+// arrange for them to be closed and removed.
+func RunShared(t *testing.T, open func(t *testing.T) (Store, Store)) {
+	for _, tt := range concurrentTests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := open(t)
+			tt.test(t, []Store{a, b})
+		})
+	}
+}
+
+// concurrentTests race goroutines over one or more stores on one
+// database; racer i uses stores[i%len(stores)].
+var concurrentTests = []struct {
+	name string
+	test func(*testing.T, []Store)
+}{
+	{"ConcurrentMove", testConcurrentMove},
+	{"ConcurrentCreate", testConcurrentCreate},
+	{"ConcurrentCreateCooldown", testConcurrentCreateCooldown},
+	{"ConcurrentDuplicateEnvelope", testConcurrentDuplicateEnvelope},
+	{"ConcurrentClaimOnce", testConcurrentClaimOnce},
+	{"ConcurrentClaimUnusedCheck", testConcurrentClaimUnusedCheck},
+	{"ConcurrentLease", testConcurrentLease},
 }
 
 // zone is not UTC, so the suite notices a store that keeps or loses the
@@ -103,7 +149,7 @@ func newRequest(user string, state request.State, created time.Time) request.Req
 // mustCreate stores r and fails the test if that fails.
 func mustCreate(t *testing.T, s Store, r request.Request) request.Request {
 	t.Helper()
-	if _, err := s.CreateRequest(t.Context(), r); err != nil {
+	if _, err := s.CreateRequest(t.Context(), r, 0); err != nil {
 		t.Fatalf("CreateRequest(%s) = %v; want nil", r, err)
 	}
 	return r

@@ -1,0 +1,194 @@
+package store_test
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store/storetest"
+)
+
+var _ storetest.Store = (*store.Postgres)(nil)
+
+// pgHowTo is how to run the PostgreSQL tests.
+const pgHowTo = "TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable go test ./internal/store/..."
+
+// pgDSN returns TEST_POSTGRES_DSN. Without it the test is skipped, or
+// fails in CI (CI=true), where a missing server is a fault, never a skip.
+func pgDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("TEST_POSTGRES_DSN is not set in CI; .ci/run exports it. Locally: %s", pgHowTo)
+		}
+		t.Skipf("no PostgreSQL: run with %s", pgHowTo)
+	}
+	return dsn
+}
+
+// pgSchema returns the URL of a new, empty schema in the server of dsn,
+// dropped when the test ends, so tests and parallel package runs never
+// share tables.
+func pgSchema(t *testing.T, dsn string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("open TEST_POSTGRES_DSN: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "storetest_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("TEST_POSTGRES_DSN is not a URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema) // pgx sends it as a run-time parameter
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openPG opens a store on url and closes it when the test ends.
+func openPG(t *testing.T, url string) *store.Postgres {
+	t.Helper()
+	s, err := store.OpenPostgres(t.Context(), url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("OpenPostgres() = %v; want nil", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPostgres(t *testing.T) {
+	dsn := pgDSN(t)
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		return openPG(t, pgSchema(t, dsn))
+	})
+}
+
+// TestPostgresShared races two pools on one database, as two replicas.
+func TestPostgresShared(t *testing.T) {
+	dsn := pgDSN(t)
+	storetest.RunShared(t, func(t *testing.T) (storetest.Store, storetest.Store) {
+		url := pgSchema(t, dsn)
+		return openPG(t, url), openPG(t, url)
+	})
+}
+
+// TestPostgresMigrations starts several replicas on an empty database at
+// once: they take turns, every one opens, the schema is migrated once, and
+// a database from a newer binary is refused.
+func TestPostgresMigrations(t *testing.T) {
+	url := pgSchema(t, pgDSN(t))
+	const replicas = 4
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	for i := range replicas {
+		wg.Go(func() {
+			s, err := store.OpenPostgres(t.Context(), url, nil)
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("OpenPostgres by replica %d = %v; want nil", i, err)
+		}
+	}
+
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sources, err := store.MigrationSources("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, latest int
+	if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*), MAX(version_id) FROM goose_db_version").Scan(&n, &latest); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(sources)+1 || latest != len(sources) {
+		t.Errorf("goose_db_version has %d rows up to %d; want %d up to %d", n, latest, len(sources)+1, len(sources))
+	}
+
+	if _, err := db.ExecContext(t.Context(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)",
+		len(sources)+1); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := store.OpenPostgres(t.Context(), url, nil); !errors.Is(err, store.ErrSchemaTooNew) {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("OpenPostgres(newer database) = %v; want ErrSchemaTooNew", err)
+	}
+}
+
+// TestPostgresAuditAppendOnly goes around the store, as an operator with
+// psql might, and finds the audit trail still refuses to change.
+func TestPostgresAuditAppendOnly(t *testing.T) {
+	url := pgSchema(t, pgDSN(t))
+	s := openPG(t, url)
+	event := request.AuditEvent{Time: t0, RequestID: "RAAAAAAAAA2", Action: request.ActionApproved, Actor: "UADMIN"}
+	if err := s.AppendAudit(t.Context(), event); err != nil {
+		t.Fatalf("AppendAudit() = %v", err)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{"UPDATE audit SET actor = 'UMALLORY'", "DELETE FROM audit", "TRUNCATE audit"} {
+		if _, err := db.ExecContext(t.Context(), stmt); err == nil {
+			t.Errorf("Exec(%q) = nil; want the trigger to refuse it", stmt)
+		}
+	}
+	if events, err := s.Audit(t.Context(), time.Time{}); err != nil || len(events) != 1 || events[0] != event {
+		t.Errorf("Audit() = %v, %v; want [%v]", events, err, event)
+	}
+}
+
+// TestPostgresErrorsHideThePassword needs no server: nothing listens on
+// port 1, and the error must name the database without the password.
+func TestPostgresErrorsHideThePassword(t *testing.T) {
+	const secret = "pw-Zx81-never-print"
+	for _, url := range []string{
+		"postgres://bot:" + secret + "@127.0.0.1:1/awsreset?sslmode=disable&connect_timeout=5",
+		"postgres://bot:" + secret + "@127.0.0.1:1/awsreset?sslmode=bogus",
+	} {
+		s, err := store.OpenPostgres(t.Context(), url, nil)
+		if err == nil {
+			s.Close()
+			t.Fatalf("OpenPostgres(port 1) = nil; want an error")
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("OpenPostgres() error shows the password: %v", err)
+		}
+	}
+}
