@@ -59,6 +59,8 @@ type Request struct {
 	TeamID      string // workspace of the owner
 	SlackUser   string // owner: the person whose password is reset and who gets it
 	IAMUser     string
+	Account     string // configured AWS account name (aws.accounts[].name); "" for the bot's own account
+	Reason      string // why, in the requester's words (never trusted as markup: escaped wherever shown)
 	RequestedBy string // who asked: the owner, or an approver acting for them
 	State       State
 
@@ -116,7 +118,9 @@ type AuditEvent struct {
 	Actor     string    `json:"actor,omitempty"` // Slack user who caused it; "" for the bot itself
 	Target    string    `json:"target,omitempty"`
 	IAMUser   string    `json:"iam_user,omitempty"`
+	Account   string    `json:"account,omitempty"` // "" for the bot's own account
 	Outcome   string    `json:"outcome,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
 }
 
 // Audit actions.

@@ -260,7 +260,8 @@ func TestSlackRateLimitWaitedOut(t *testing.T) {
 func TestHelp(t *testing.T) {
 	h := newHarness(t)
 	h.start()
-	for _, text := range []string{"help", "please reset", "--help", strings.Repeat("x", 5000)} {
+	// Other text is a reason for a reset (see workflow.parseCommand).
+	for _, text := range []string{"help", "HELP", "--help", "<@u0bad>", strings.Repeat("x", 5000)} {
 		ack := h.command(alice, text)
 		if !strings.Contains(string(ack.Payload), "resets your AWS console password") {
 			t.Errorf("ack for %.20q = %s; want the help", text, ack.Payload)

@@ -20,8 +20,8 @@ func (d *sqlDB) AppendAudit(ctx context.Context, e request.AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("append audit event %s for %q: %w", e.Action, e.RequestID, err)
 	}
-	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO audit (at, request_id, action, actor, target, iam_user, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`), at, e.RequestID, e.Action, e.Actor, e.Target, e.IAMUser, e.Outcome)
+	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO audit (at, request_id, action, actor, target, iam_user, outcome, account, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), at, e.RequestID, e.Action, e.Actor, e.Target, e.IAMUser, e.Outcome, e.Account, e.Reason)
 	if err != nil {
 		return fmt.Errorf("append audit event %s for %q: %w", e.Action, e.RequestID, err)
 	}
@@ -39,7 +39,7 @@ func (d *sqlDB) Audit(ctx context.Context, since time.Time) ([]request.AuditEven
 }
 
 func (d *sqlDB) audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT at, request_id, action, actor, target, iam_user, outcome
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT at, request_id, action, actor, target, iam_user, outcome, account, reason
 		FROM audit WHERE at >= ? ORDER BY at, seq`), queryNanos(since))
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (d *sqlDB) audit(ctx context.Context, since time.Time) ([]request.AuditEven
 			e  request.AuditEvent
 			at int64
 		)
-		if err := rows.Scan(&at, &e.RequestID, &e.Action, &e.Actor, &e.Target, &e.IAMUser, &e.Outcome); err != nil {
+		if err := rows.Scan(&at, &e.RequestID, &e.Action, &e.Actor, &e.Target, &e.IAMUser, &e.Outcome, &e.Account, &e.Reason); err != nil {
 			return nil, err
 		}
 		e.Time = time.Unix(0, at).UTC()

@@ -121,6 +121,8 @@ func checkImmutable(before, after request.Request) error {
 		{"TeamID", before.TeamID == after.TeamID},
 		{"SlackUser", before.SlackUser == after.SlackUser},
 		{"IAMUser", before.IAMUser == after.IAMUser},
+		{"Account", before.Account == after.Account},
+		{"Reason", before.Reason == after.Reason},
 		{"RequestedBy", before.RequestedBy == after.RequestedBy},
 		{"CreatedAt", before.CreatedAt.Equal(after.CreatedAt)},
 	} {

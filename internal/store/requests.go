@@ -14,7 +14,8 @@ import (
 // requestColumns is the column list every request query selects, in the
 // order scanRequest reads.
 const requestColumns = `id, token, envelope_id, team_id, slack_user, iam_user, requested_by, state,
-	approval_channel, approval_ts, decided_by, decided_at, outcome, created_at, updated_at, expires_at`
+	approval_channel, approval_ts, decided_by, decided_at, outcome, created_at, updated_at, expires_at,
+	account, reason`
 
 // CreateRequest stores a new request r, if its owner may have one now.
 //
@@ -81,7 +82,7 @@ func (d *sqlDB) create(ctx context.Context, tx *sql.Tx, r request.Request, coold
 	// and leaves the transaction usable (a unique violation would abort a
 	// PostgreSQL transaction).
 	n, err := d.exec(ctx, tx, `INSERT INTO requests (`+requestColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, args...)
 	if err != nil {
 		return request.Request{}, err
 	}
@@ -171,7 +172,8 @@ func insertArgs(r request.Request) ([]any, error) {
 		envelope = sql.NullString{String: r.EnvelopeID, Valid: true}
 	}
 	return []any{r.ID, r.Token, envelope, r.TeamID, r.SlackUser, r.IAMUser, r.RequestedBy, string(r.State),
-		r.ApprovalChannel, r.ApprovalTS, r.DecidedBy, times[0], r.Outcome, times[1], times[2], times[3]}, nil
+		r.ApprovalChannel, r.ApprovalTS, r.DecidedBy, times[0], r.Outcome, times[1], times[2], times[3],
+		r.Account, r.Reason}, nil
 }
 
 // Request returns the request with the given ID, or [ErrNotFound].
@@ -279,7 +281,8 @@ func scanRequest(row interface{ Scan(...any) error }) (request.Request, error) {
 		decided, created, updated, expires sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &r.Token, &envelope, &r.TeamID, &r.SlackUser, &r.IAMUser, &r.RequestedBy, &state,
-		&r.ApprovalChannel, &r.ApprovalTS, &r.DecidedBy, &decided, &r.Outcome, &created, &updated, &expires)
+		&r.ApprovalChannel, &r.ApprovalTS, &r.DecidedBy, &decided, &r.Outcome, &created, &updated, &expires,
+		&r.Account, &r.Reason)
 	if err != nil {
 		return request.Request{}, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"regexp"
-	"strings"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
@@ -13,48 +11,11 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
-// commandKind is what the slash command's text asks for.
-type commandKind int
-
-const (
-	commandHelp       commandKind = iota
-	commandSelf                   // reset my own password
-	commandOther                  // an approver resets someone else's
-	commandBadMention             // "@name" typed without Slack linking it
-)
-
-// mentionPattern matches a user mention as Slack escapes it in command
-// text: <@U123ABC> or <@U123ABC|name>.
-var mentionPattern = regexp.MustCompile(`^<@([UW][A-Z0-9]{6,})(\|[^<>]*)?>$`)
-
-// maxCommandText bounds what is parsed; real commands are a few words.
-const maxCommandText = 1000
-
-// parseCommand reads the text after the command. Anything it does not
-// understand is a request for help, so nothing unexpected resets anything.
-func parseCommand(text string) (commandKind, string) {
-	if len(text) > maxCommandText {
-		return commandHelp, ""
-	}
-	t := strings.TrimSpace(text)
-	switch strings.ToLower(t) {
-	case "", "me", "reset":
-		return commandSelf, ""
-	}
-	if m := mentionPattern.FindStringSubmatch(t); m != nil {
-		return commandOther, m[1]
-	}
-	if strings.HasPrefix(t, "@") && !strings.ContainsAny(t, " \t\n") {
-		return commandBadMention, ""
-	}
-	return commandHelp, ""
-}
-
 // Preflight decides, without any call, what the ack of a command says. It
 // returns a new request ID when there is work to do (the ack then says
 // WorkingMessage(requestID)), or else the whole answer.
 func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Message) {
-	switch kind, _ := parseCommand(cmd.Text); kind {
+	switch parseCommand(cmd.Text, w.isAccount).kind {
 	case commandHelp:
 		return "", helpMessage(w.cfg.Slack.Command)
 	case commandBadMention:
@@ -71,7 +32,8 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		log.Warn("ignored a command the bot does not serve", slog.String("command", truncate(cmd.Command, 40)))
 		return
 	}
-	kind, target := parseCommand(cmd.Text)
+	p := parseCommand(cmd.Text, w.isAccount)
+	kind, target := p.kind, p.target
 	if !config.IsSlackUserID(cmd.UserID) {
 		w.refuse(ctx, log, requestID, cmd.UserID, RefusedBadID, "")
 		return
@@ -85,7 +47,7 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 			w.refuse(ctx, log, requestID, cmd.UserID, reason, "")
 			return
 		}
-		w.handleOther(ctx, log, cmd, requestID, target)
+		w.handleOther(ctx, log, cmd, requestID, p)
 		return
 	}
 
@@ -98,6 +60,7 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 	req := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
 		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
+		Reason: p.reason,
 	}
 	if w.cfg.Reset.Cooldown > 0 {
 		last, err := w.store.LastDelivered(ctx, cmd.UserID)
@@ -149,7 +112,8 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 // handleOther is "/aws-reset @someone": an approver starts a reset of a
 // listed person's password. The person gets a button; the password goes to
 // them alone, never the approver.
-func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Command, requestID, target string) {
+func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Command, requestID string, p parsedCommand) {
+	target := p.target
 	admin := cmd.UserID
 	log = log.With(slog.String("target", target))
 	ok, err := w.isApprover(ctx, admin)
@@ -170,7 +134,7 @@ func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Comman
 	now := w.now()
 	candidate := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: w.self.TeamID,
-		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved,
+		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved, Reason: p.reason,
 		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(w.cfg.Approval.Timeout.D()),
 	}
 	// An approver vouches for the person, so no MFA rule here; everything

@@ -9,32 +9,37 @@ import (
 )
 
 func TestParseCommand(t *testing.T) {
+	accounts := func(name string) bool { return name == "prod" || name == "dev" }
 	tests := []struct {
-		text   string
-		kind   commandKind
-		target string
+		text string
+		want parsedCommand
 	}{
-		{"", commandSelf, ""},
-		{"  ", commandSelf, ""},
-		{"reset", commandSelf, ""},
-		{"ME", commandSelf, ""},
-		{"help", commandHelp, ""},
-		{"please", commandHelp, ""},
-		{"<@U012AB3CD>", commandOther, "U012AB3CD"},
-		{"<@W012AB3CD|jo>", commandOther, "W012AB3CD"},
-		{" <@U012AB3CD|jo> ", commandOther, "U012AB3CD"},
-		{"<@U012AB3CD> <@U045EF6GH>", commandHelp, ""},
-		{"<@u012ab3cd>", commandHelp, ""},
-		{"<!channel>", commandHelp, ""},
-		{"<@U012AB3CD|a><b>", commandHelp, ""},
-		{"@jo", commandBadMention, ""},
-		{"@jo please", commandHelp, ""},
-		{strings.Repeat("a", maxCommandText+1), commandHelp, ""},
+		{"", parsedCommand{kind: commandSelf}},
+		{"  ", parsedCommand{kind: commandSelf}},
+		{"reset", parsedCommand{kind: commandSelf}},
+		{"ME", parsedCommand{kind: commandSelf}},
+		{"help", parsedCommand{kind: commandHelp}},
+		{"HELP", parsedCommand{kind: commandHelp}},
+		{"please", parsedCommand{kind: commandSelf, reason: "please"}},
+		{"locked out before the deploy", parsedCommand{kind: commandSelf, reason: "locked out before the deploy"}},
+		{"prod", parsedCommand{kind: commandSelf, account: "prod"}},
+		{"PROD locked out", parsedCommand{kind: commandSelf, account: "prod", reason: "locked out"}},
+		{"staging locked out", parsedCommand{kind: commandSelf, reason: "staging locked out"}},
+		{"<@U012AB3CD>", parsedCommand{kind: commandOther, target: "U012AB3CD"}},
+		{"<@W012AB3CD|jo>", parsedCommand{kind: commandOther, target: "W012AB3CD"}},
+		{" <@U012AB3CD|jo> ", parsedCommand{kind: commandOther, target: "U012AB3CD"}},
+		{"<@U012AB3CD> dev new laptop", parsedCommand{kind: commandOther, target: "U012AB3CD", account: "dev", reason: "new laptop"}},
+		{"<@U012AB3CD> <@U045EF6GH>", parsedCommand{kind: commandHelp}},
+		{"<@u012ab3cd>", parsedCommand{kind: commandHelp}},
+		{"<!channel> now", parsedCommand{kind: commandSelf, reason: "<!channel> now"}},
+		{"<@U012AB3CD|a><b>", parsedCommand{kind: commandHelp}},
+		{"@jo", parsedCommand{kind: commandBadMention}},
+		{"@jo please", parsedCommand{kind: commandBadMention}},
+		{strings.Repeat("a", maxCommandText+1), parsedCommand{kind: commandHelp}},
 	}
 	for _, tt := range tests {
-		kind, target := parseCommand(tt.text)
-		if kind != tt.kind || target != tt.target {
-			t.Errorf("parseCommand(%.40q) = %v, %q; want %v, %q", tt.text, kind, target, tt.kind, tt.target)
+		if got := parseCommand(tt.text, accounts); got != tt.want {
+			t.Errorf("parseCommand(%.40q) = %+v; want %+v", tt.text, got, tt.want)
 		}
 	}
 }
@@ -44,7 +49,14 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		kind, target := parseCommand(text)
+		p := parseCommand(text, func(name string) bool { return name == "prod" })
+		kind, target := p.kind, p.target
+		if p.account != "" && p.account != "prod" {
+			t.Fatalf("parseCommand(%q) account %q is not a configured one", text, p.account)
+		}
+		if p.reason != "" && !strings.Contains(text, p.reason) {
+			t.Fatalf("parseCommand(%q) reason %q is not from the text", text, p.reason)
+		}
 		switch kind {
 		case commandOther:
 			if !mentionPattern.MatchString("<@"+target+">") || !strings.Contains(text, target) {

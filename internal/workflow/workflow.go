@@ -161,3 +161,7 @@ func truncate(s string, n int) string {
 
 // count records an outcome in awsreset_resets_total.
 func (w *Workflow) count(o Outcome) { w.metrics.Reset(string(o)) }
+
+// isAccount reports whether name is a configured AWS account's name.
+// (With no accounts configured, no word is.)
+func (w *Workflow) isAccount(name string) bool { return false }

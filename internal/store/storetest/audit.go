@@ -12,7 +12,8 @@ func testAudit(t *testing.T, s Store) {
 	events := []request.AuditEvent{ // appended in this order
 		{Time: at(2 * time.Second), RequestID: "RAAAAAAAAA2", Action: request.ActionApproved,
 			Actor: "UADMIN", Target: "UOWNER", IAMUser: "alice", Outcome: "ok"},
-		{Time: at(0), RequestID: "RAAAAAAAAA2", Action: request.ActionRequested, Actor: "UOWNER", Target: "UOWNER", IAMUser: "alice"},
+		{Time: at(0), RequestID: "RAAAAAAAAA2", Action: request.ActionRequested, Actor: "UOWNER", Target: "UOWNER", IAMUser: "alice",
+			Account: "prod", Reason: "locked out <!channel>"},
 		{Time: at(time.Second), Action: request.ActionRefused, Actor: "USTRANGER", Outcome: "not_allowed"},
 		{Time: at(2 * time.Second), RequestID: "RAAAAAAAAA2", Action: request.ActionReset, IAMUser: "alice"},
 		{Time: at(2*time.Second + time.Nanosecond), RequestID: "RAAAAAAAAA2", Action: request.ActionDelivered},

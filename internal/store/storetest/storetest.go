@@ -139,6 +139,7 @@ func newRequest(user string, state request.State, created time.Time) request.Req
 		SlackUser:   user,
 		IAMUser:     "iam-" + user,
 		RequestedBy: user,
+		Reason:      "locked out <@U0ALICE001> *before* the deploy",
 		State:       state,
 		CreatedAt:   created,
 		UpdatedAt:   created,
