@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
@@ -61,19 +62,6 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
 		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
 		Reason: p.reason,
-	}
-	if w.cfg.Reset.Cooldown > 0 {
-		last, err := w.store.LastDelivered(ctx, cmd.UserID)
-		if err != nil {
-			log.Error("read the cooldown from the store", slog.Any(keyError, err))
-			w.tellEphemeral(ctx, log, cmd.UserID, failureMessage(OutcomeInternal, requestID))
-			return
-		}
-		if next := last.Add(w.cfg.Reset.Cooldown.D()); !last.IsZero() && w.now().Before(next) {
-			w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
-				IAMUser: user.IAMUser, Outcome: string(OutcomeCooldown)}, cmd.UserID, cooldownMessage(next))
-			return
-		}
 	}
 	acct, o := w.mayProceed(ctx, req)
 	if o != "" {
@@ -171,10 +159,15 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	if req.State == request.Pending {
 		req.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D())
 	}
-	existing, err := w.store.CreateRequest(ctx, req, 0)
+	existing, err := w.store.CreateRequest(ctx, req, w.cooldownFor(req))
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
 		log.Info("ignored a redelivered command", slog.String("envelope_id", truncate(req.EnvelopeID, 64)))
+		return req, false
+	case errors.Is(err, store.ErrCooldown):
+		next := existing.UpdatedAt.Add(w.cfg.Reset.Cooldown.D()) // UpdatedAt: when it was delivered
+		w.decline(ctx, log, request.AuditEvent{RequestID: req.ID, Actor: req.RequestedBy, Target: req.SlackUser,
+			IAMUser: req.IAMUser, Outcome: string(OutcomeCooldown)}, req.RequestedBy, cooldownMessage(next))
 		return req, false
 	case errors.Is(err, store.ErrActiveRequest):
 		log.Info("request refused: one already in progress", slog.String("active_request", existing.ID))
@@ -200,6 +193,15 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	}
 	log.Info("request created", slog.String("state", string(req.State)), slog.String("requested_by", req.RequestedBy))
 	return req, true
+}
+
+// cooldownFor is the cooldown a new request is held to: the person's own
+// requests only; an approver acting for someone vouches for the timing.
+func (w *Workflow) cooldownFor(req request.Request) time.Duration {
+	if req.RequestedBy != req.SlackUser {
+		return 0
+	}
+	return w.cfg.Reset.Cooldown.D()
 }
 
 // refuseAtCreation ends a request the gate stopped before it was

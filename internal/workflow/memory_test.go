@@ -138,7 +138,9 @@ type memIAM struct {
 	accounts  map[string]reset.Account
 	resets    []string
 	passwords []string
+	scrambled []string
 	err       error
+	onInspect func() // runs once, in the next Inspect, outside the lock
 }
 
 func (r *memIAM) Reset(_ context.Context, user string) (password.Secret, error) {
@@ -166,6 +168,13 @@ func (r *memIAM) Check(context.Context, string) error { return nil }
 
 func (r *memIAM) Inspect(_ context.Context, user string) (reset.Account, error) {
 	r.mu.Lock()
+	hook := r.onInspect
+	r.onInspect = nil
+	r.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	r.mu.Lock()
 	defer r.mu.Unlock()
 	a, ok := r.accounts[user]
 	if !ok {
@@ -174,7 +183,12 @@ func (r *memIAM) Inspect(_ context.Context, user string) (reset.Account, error) 
 	return a, nil
 }
 
-func (r *memIAM) Scramble(context.Context, string) error { return nil }
+func (r *memIAM) Scramble(_ context.Context, user string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.scrambled = append(r.scrambled, user)
+	return nil
+}
 
 func (r *memIAM) resetCount() int {
 	r.mu.Lock()
@@ -269,7 +283,7 @@ func withApprovals(c *config.Config) {
 // the transport would, and returns the request ID.
 func (ft *flowTest) command(user, text string) string {
 	ft.t.Helper()
-	cmd := Command{EnvelopeID: "E" + user + text, Command: "/aws-reset", Text: text, UserID: user, TeamID: team}
+	cmd := Command{EnvelopeID: "E" + request.NewID(), Command: "/aws-reset", Text: text, UserID: user, TeamID: team}
 	id, _ := ft.flow.Preflight(cmd)
 	if id == "" {
 		ft.t.Fatalf("Preflight(%q) answered without work", text)

@@ -3,31 +3,29 @@ package workflow
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 )
 
 // sweepUnused overwrites temporary passwords nobody signed in with in
-// time, so a password glimpsed on a screen does not stay valid. Each
-// delivered request is checked once, claimed in the store so several
-// replicas never do it twice.
+// time, so a password glimpsed on a screen does not stay valid. It looks
+// only at each IAM user's latest delivery (an older one's password is
+// already replaced, and the newer one must not be undone), only when IAM
+// says the password was not used since that delivery, and claims each
+// check in the store in the same statement that checks it is still the
+// latest, so a delivery racing the sweep, or another replica, wins.
 func (w *Workflow) sweepUnused(ctx context.Context) {
 	window := w.cfg.Reset.ExpireUnusedAfter.D()
 	now := w.now()
-	delivered, err := w.store.RequestsInState(ctx, request.Delivered)
+	candidates, err := w.store.UnusedCandidates(ctx, now.Add(-window))
 	if err != nil {
 		w.log.Error("could not list delivered requests", slog.Any(keyError, err))
 		return
 	}
-	for _, req := range delivered {
+	for _, req := range candidates {
 		deliveredAt := req.UpdatedAt
-		// Only requests whose window just closed: older ones were checked.
-		if now.Before(deliveredAt.Add(window)) || now.After(deliveredAt.Add(window+24*time.Hour)) {
-			continue
-		}
 		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
-		first, err := w.store.ClaimOnce(ctx, "expire-unused/"+req.ID, now)
+		first, err := w.store.ClaimUnusedCheck(ctx, req.ID, now)
 		if err != nil || !first {
 			if err != nil {
 				log.Error("could not claim the unused-password check", slog.Any(keyError, err))
@@ -39,7 +37,7 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 			log.Error("could not read the last sign-in; the temporary password stays", slog.Any(keyError, err))
 			continue
 		}
-		if !acct.PasswordLastUsed.Before(deliveredAt) {
+		if !acct.PasswordLastUsed.IsZero() && !acct.PasswordLastUsed.Before(deliveredAt) {
 			continue // they signed in, and so chose their own password
 		}
 		if err := w.resetter.Scramble(ctx, req.IAMUser); err != nil {

@@ -61,6 +61,10 @@ type Resetter interface {
 // conditional write in it, so two clicks, two replicas or a click racing a
 // sweep can never both win.
 type Store interface {
+	// CreateRequest records r, refusing in the same transaction a
+	// redelivered envelope, a second active request of the person, and a
+	// request within cooldown of the person's last delivery (so the rules
+	// hold however many commands, or replicas, race).
 	CreateRequest(ctx context.Context, r request.Request, cooldown time.Duration) (request.Request, error)
 	Request(ctx context.Context, id string) (request.Request, error)
 	RequestByToken(ctx context.Context, token string) (request.Request, error)
@@ -68,10 +72,12 @@ type Store interface {
 	SetApprovalMessage(ctx context.Context, id, channel, ts string) error
 	RequestsInState(ctx context.Context, state request.State) ([]request.Request, error)
 	ExpiredPending(ctx context.Context, now time.Time) ([]request.Request, error)
-	LastDelivered(ctx context.Context, slackUser string) (time.Time, error)
 	AppendAudit(ctx context.Context, e request.AuditEvent) error
-	// ClaimOnce claims a one-time job by key; true the first time.
-	ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error)
+	// UnusedCandidates lists each IAM user's latest delivery made before
+	// deliveredBefore whose sign-in nobody has checked yet;
+	// ClaimUnusedCheck claims one, only if it is still the latest.
+	UnusedCandidates(ctx context.Context, deliveredBefore time.Time) ([]request.Request, error)
+	ClaimUnusedCheck(ctx context.Context, requestID string, at time.Time) (bool, error)
 	// DMChannel and SetDMChannel remember the bot's DM channel with each
 	// person, so a restart does not call conversations.open (Tier 3) again
 	// for everyone.
