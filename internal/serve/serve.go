@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slackbot"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/startup"
 )
 
 // ConsoleURL is aws.console_url, or else the sign-in URL looked up from
@@ -49,10 +51,17 @@ type Options struct {
 	Retry      awsclient.RetryOptions
 	Bot        func(*slackbot.Options) // changes the bot's options before it is built
 	Ready      chan<- *slackbot.Bot    // receives the bot once it is built
+	// Startup tunes how AWS and Slack are waited for at start; tests
+	// shorten it.
+	Startup startup.Options
 }
 
 // Run wires the bot together from the configuration and runs it until
-// ctx ends.
+// ctx ends. The health endpoints come up first, so /healthz answers from
+// the first second and /readyz says what the bot still waits for while AWS
+// or Slack are unreachable at start: outages are waited out with back-off
+// (package startup), not crashed on, and a definitive failure (no
+// credentials, a refused identity or token) ends the start with one line.
 func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger *slog.Logger, so Options) error {
 	awsCfg, err := awsclient.Load(ctx, cfg.AWS, so.AWSOptions...)
 	if err != nil {
@@ -62,6 +71,36 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(registry)
 
+	status := &startup.Status{}
+	start := so.Startup
+	start.Status, start.Logger = status, logger
+	for _, dep := range []string{"aws", "store", "slack"} {
+		status.Set(dep, errors.New("not checked yet"))
+	}
+	var bot atomic.Pointer[slackbot.Bot]
+	var st atomic.Pointer[Store]
+	if cfg.HTTP.Addr != "" {
+		stopHTTP, err := startHTTP(cfg.HTTP.Addr, health.Handler(health.Checks{
+			"aws": status.Check("aws"),
+			"store": func(ctx context.Context) error {
+				if err := status.Check("store")(ctx); err != nil {
+					return err
+				}
+				return (*st.Load()).Ping(ctx)
+			},
+			"slack": func(ctx context.Context) error {
+				if b := bot.Load(); b != nil {
+					return b.Check(ctx)
+				}
+				return status.Check("slack")(ctx)
+			},
+		}, registry), logger)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+	}
+
 	// One IAM client for resets, reminders and the sign-in URL look-up, so
 	// aws.max_calls_per_second paces all of them together.
 	awsOpts := awsclient.FromConfig(cfg.AWS, m)
@@ -69,8 +108,11 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	clients := awsclient.New(awsCfg, awsOpts)
 	iamClient := clients.IAM
 
-	signIn, err := ConsoleURL(ctx, cfg, iamClient, clients.STS, awsCfg.Region)
+	signIn, err := awsIdentity(ctx, cfg, awsCfg, clients, start)
 	if err != nil {
+		if ctx.Err() != nil && !startup.IsDefinitive(err) {
+			return nil // stopped while waiting
+		}
 		return err
 	}
 
@@ -80,17 +122,31 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 	resetter := reset.New(iamClient, gen, reset.Options{})
 
-	st, err := OpenStore(ctx, cfg, secrets.DatabaseURL, logger)
+	var store Store
+	err = startup.Wait(ctx, start, "store", func(ctx context.Context) error {
+		var err error
+		store, err = OpenStore(ctx, cfg, secrets.DatabaseURL, logger)
+		if err != nil && !storeUnreachable(err) {
+			return startup.Definitive(err) // a bad path, a newer schema: no wait mends it
+		}
+		if err == nil {
+			st.Store(&store)
+		}
+		return err
+	})
 	if err != nil {
+		if ctx.Err() != nil && !startup.IsDefinitive(err) {
+			return nil
+		}
 		return err
 	}
-	defer st.Close()
+	defer store.Close()
 
 	opts := slackbot.Options{
 		Config:     cfg,
 		Secrets:    secrets,
 		Resetter:   resetter,
-		Store:      st,
+		Store:      store,
 		ConsoleURL: signIn,
 		Logger:     logger,
 		Metrics:    m,
@@ -98,32 +154,18 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	if so.Bot != nil {
 		so.Bot(&opts)
 	}
-	bot, err := slackbot.New(opts)
+	opts.Startup = start
+	b, err := slackbot.New(opts)
 	if err != nil {
 		return err
 	}
+	bot.Store(b)
 	if so.Ready != nil {
-		so.Ready <- bot
-	}
-
-	if cfg.HTTP.Addr != "" {
-		stopHTTP, err := startHTTP(cfg.HTTP.Addr, health.Handler(health.Checks{
-			"slack": func(context.Context) error {
-				if !bot.Ready() {
-					return errors.New("socket mode is not connected")
-				}
-				return nil
-			},
-			"store": st.Ping,
-		}, registry), logger)
-		if err != nil {
-			return err
-		}
-		defer stopHTTP()
+		so.Ready <- b
 	}
 
 	if cfg.Reminders.Enabled {
-		stopReminders, err := startReminders(ctx, ReminderOptions(cfg, secrets, iamClient, st, signIn, logger, m))
+		stopReminders, err := startReminders(ctx, ReminderOptions(cfg, secrets, iamClient, store, signIn, logger, m))
 		if err != nil {
 			return err
 		}
@@ -131,14 +173,21 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 
 	logger.Info("aws-reset-bot starting", slog.String("version", so.Version), slog.Int("listed_users", len(cfg.Users)),
-		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", st.String()),
+		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", store.String()),
 		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
-	err = bot.Run(ctx)
+	err = b.Run(ctx)
 	logger.Info("aws-reset-bot stopped")
 	return err
 }
 
 // startHTTP serves the health and metrics endpoints until stop is called.
+// storeUnreachable reports whether opening the store failed for want of
+// the database server (PostgreSQL down or unreachable), which a wait mends.
+func storeUnreachable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
+}
+
 func startHTTP(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
