@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
@@ -167,7 +168,7 @@ func (h *harness) launch() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	iamClient := reset.NewIAMClient(h.iam.Config(), reset.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+	iamClient := awsclient.New(h.iam.Config(), awsclient.Options{Retry: awsclient.RetryOptions{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}).IAM
 	opts := slackbot.Options{
 		Config:   h.cfg,
 		Secrets:  config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken},
