@@ -1,6 +1,7 @@
 package slackbot_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -83,6 +84,7 @@ func TestFaultRun(t *testing.T) {
 	h.start()
 	var st faultStats
 	asked := map[string]int{} // per person: commands sent and reveal clicks made
+	seen := map[string]bool{} // messages already decided on or pressed, by timestamp
 	t.Cleanup(func() {
 		t.Logf("fault run seed %d: %+v", seed, st)
 	})
@@ -90,20 +92,23 @@ func TestFaultRun(t *testing.T) {
 	for sent := 0; sent < n; {
 		batch := min(20, n-sent)
 		h.injectFaults(rng, &st)
+		var envs []fakeslack.Envelope
 		for range batch {
 			i := rng.IntN(people)
 			user, _ := manyUser(i)
 			payload := map[string]any{"command": "/aws-reset", "text": "", "user_id": user, "team_id": fakeslack.TeamID,
 				"channel_id": h.slack.DMChannel(user), "user_name": user}
-			env := fakeslack.Envelope{Type: "slash_commands", EnvelopeID: fmt.Sprintf("env-fault-%d", sent), Payload: payload,
-				AcceptsResponsePayload: true}
-			if err := h.slack.Send(h.ctx(), env); err != nil {
-				t.Fatalf("seed %d: send: %v", seed, err)
-			}
+			envs = append(envs, fakeslack.Envelope{Type: "slash_commands", EnvelopeID: fmt.Sprintf("env-fault-%d", sent),
+				Payload: payload, AcceptsResponsePayload: true})
 			asked[user]++
 			st.commands++
 			sent++
-			if rng.IntN(10) == 0 { // Slack sends it again, as after a missed ack
+		}
+		for _, env := range envs {
+			if err := h.slack.Send(h.ctx(), env); err != nil {
+				t.Fatalf("seed %d: send: %v", seed, err)
+			}
+			if rng.IntN(10) == 0 { // Slack sends it again, as after a slow ack
 				env.RetryAttempt, env.RetryReason = 1, "timeout"
 				if err := h.slack.Send(h.ctx(), env); err != nil {
 					t.Fatalf("seed %d: redeliver: %v", seed, err)
@@ -111,7 +116,8 @@ func TestFaultRun(t *testing.T) {
 				st.redelivered++
 			}
 		}
-		h.decideSome(rng, &st)
+		h.ackedOrRedelivered(t, envs, &st)
+		h.decideSome(rng, &st, seen)
 		// End the round: usually a clean stop, sometimes an abrupt one that
 		// cuts the work in flight; then start again.
 		if rng.IntN(3) == 0 {
@@ -125,7 +131,7 @@ func TestFaultRun(t *testing.T) {
 		h.edit = graceful
 		h.start()
 		st.restarts++
-		h.revealSome(rng, asked, &st)
+		h.revealSome(rng, asked, &st, seen)
 	}
 	// Let the last round finish, and one more start offer what it cut.
 	if err := h.stop(); err != nil {
@@ -137,6 +143,31 @@ func TestFaultRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.checkFaultInvariants(t, seed, asked)
+}
+
+// ackedOrRedelivered waits for each envelope's ack and, as Slack does,
+// sends again (a redelivery) any the bot did not ack in time: one sent on
+// a connection that was dropping is lost otherwise.
+func (h *harness) ackedOrRedelivered(t *testing.T, envs []fakeslack.Envelope, st *faultStats) {
+	t.Helper()
+	for _, env := range envs {
+		for attempt := 1; ; attempt++ {
+			ctx, cancel := context.WithTimeout(h.ctx(), 2*time.Second)
+			_, err := h.slack.WaitAck(ctx, env.EnvelopeID)
+			cancel()
+			if err == nil {
+				break
+			}
+			if attempt == 4 {
+				t.Fatalf("envelope %s never acked after %d deliveries", env.EnvelopeID, attempt)
+			}
+			env.RetryAttempt, env.RetryReason = attempt, "timeout"
+			if err := h.slack.Send(h.ctx(), env); err != nil {
+				t.Fatal(err)
+			}
+			st.redelivered++
+		}
+	}
 }
 
 // injectFaults queues a random mix of Slack and IAM failures for the round.
@@ -177,11 +208,12 @@ func (h *harness) clearFaults() {
 // decideSome approves the waiting requests posted so far; now and then the
 // clock jumps past the approval timeout first, so the click races the
 // expiry sweeper.
-func (h *harness) decideSome(rng *rand.Rand, st *faultStats) {
+func (h *harness) decideSome(rng *rand.Rand, st *faultStats, done map[string]bool) {
 	for _, m := range h.slack.Messages() {
-		if m.Channel != approvalChannel || m.Updates > 0 || !strings.Contains(string(m.Blocks), approveID) {
+		if done[m.TS] || m.Channel != approvalChannel || m.Updates > 0 || !strings.Contains(string(m.Blocks), approveID) {
 			continue
 		}
+		done[m.TS] = true
 		if rng.IntN(6) == 0 {
 			h.clock.Advance(time.Hour)
 			st.sweepRaces++
@@ -193,11 +225,12 @@ func (h *harness) decideSome(rng *rand.Rand, st *faultStats) {
 
 // revealSome has owners press "Show my new password" on offers not yet
 // used, counting each press as the owner asking.
-func (h *harness) revealSome(rng *rand.Rand, asked map[string]int, st *faultStats) {
+func (h *harness) revealSome(rng *rand.Rand, asked map[string]int, st *faultStats, done map[string]bool) {
 	for _, m := range h.slack.Messages() {
-		if m.Ephemeral || m.Updates > 0 || !strings.HasPrefix(m.Channel, "D") || !strings.Contains(string(m.Blocks), revealID) {
+		if done[m.TS] || m.Ephemeral || m.Updates > 0 || !strings.HasPrefix(m.Channel, "D") || !strings.Contains(string(m.Blocks), revealID) {
 			continue
 		}
+		done[m.TS] = true // pressed now, or the owner stays away from this one
 		if rng.IntN(2) == 0 {
 			continue // this owner is away
 		}
@@ -246,6 +279,16 @@ func (h *harness) checkFaultInvariants(t *testing.T, seed uint64, asked map[stri
 	// followed by a lasting note that the reset was interrupted (with the
 	// button). (A dropped answer leaves the bot, like any client, not
 	// knowing; the person is told the reset failed.)
+	byUser := map[string][]fakeslack.Message{} // each person's ephemerals and DM
+	for _, m := range msgs {
+		switch {
+		case m.Ephemeral:
+			byUser[m.User] = append(byUser[m.User], m)
+		case strings.HasPrefix(m.Channel, "D"):
+			u := "U" + strings.TrimPrefix(m.Channel, "D")
+			byUser[u] = append(byUser[u], m)
+		}
+	}
 	for _, c := range h.iam.Calls("UpdateLoginProfile") {
 		if c.Status != http.StatusOK {
 			continue
@@ -256,7 +299,7 @@ func (h *harness) checkFaultInvariants(t *testing.T, seed uint64, asked map[stri
 			continue // an unused password overwritten by the sweeper, or another person's
 		}
 		ok := false
-		for _, m := range msgs {
+		for _, m := range byUser[slackID] {
 			switch {
 			case m.Ephemeral && m.User == slackID && strings.Contains(string(m.Blocks), pw):
 				ok = true
