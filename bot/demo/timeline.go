@@ -37,7 +37,7 @@ func (c *clock) Now() time.Time {
 // event is one line of the timeline, with its continuation lines.
 type event struct {
 	at   time.Time
-	side string // "Slack → bot", "bot → Slack", "bot → IAM" or "bot log"
+	side string // "Slack → bot", "bot → Slack", "bot → IAM", "bot → STS" or "bot log"
 	text string
 	more []string
 }
@@ -170,7 +170,11 @@ func iamCall(at time.Time, action string, params url.Values) event {
 			args = append(args, k+"="+v)
 		}
 	}
-	return event{at: at, side: "bot → IAM", text: strings.TrimSpace(action + " " + strings.Join(args, " "))}
+	side := "bot → IAM"
+	if params.Get("Version") == "2011-06-15" { // STS's Query API version
+		side = "bot → STS"
+	}
+	return event{at: at, side: side, text: strings.TrimSpace(action + " " + strings.Join(args, " "))}
 }
 
 // ack describes the bot's ack of an envelope from user.
