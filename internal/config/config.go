@@ -26,6 +26,7 @@ type Config struct {
 	HTTP      HTTP      `yaml:"http"`
 	Log       Log       `yaml:"log"`
 	Reminders Reminders `yaml:"reminders"`
+	Home      Home      `yaml:"home"`
 	Users     []User    `yaml:"users"`
 
 	// src is where each setting was in the file, when it came from one.
@@ -71,6 +72,15 @@ type Approval struct {
 	Channel   string   `yaml:"channel"`
 	Approvers []string `yaml:"approvers"` // user IDs (U…/W…) or user-group IDs (S…)
 	Timeout   Duration `yaml:"timeout"`
+	// MinApprovals is how many distinct approvers must press Approve.
+	MinApprovals int `yaml:"min_approvals"`
+	// RequireReason makes the requester say why (on the command line or
+	// in a modal the bot opens).
+	RequireReason bool `yaml:"require_reason"`
+	// RemindAfter, if set, nudges the approvers once, in the approval
+	// message's thread, when a request is still undecided this long after
+	// it was asked.
+	RemindAfter Duration `yaml:"remind_after"`
 }
 
 // Enabled reports whether resets need approval by default.
@@ -167,7 +177,8 @@ func Default() Config {
 			Cooldown:       Duration(10 * time.Minute),
 			RequireMFA:     true,
 		},
-		Approval: Approval{Timeout: Duration(30 * time.Minute)},
+		Approval: Approval{Timeout: Duration(30 * time.Minute), MinApprovals: 1},
+		Home:     Home{Enabled: true},
 		Store:    Store{Path: "./aws-reset.db"},
 		Log:      Log{Format: "text", Level: "info"},
 		Reminders: Reminders{

@@ -114,6 +114,7 @@ func (c *Config) Validate() error {
 		seenApprover[a] = true
 	}
 	v.positive("approval.timeout", c.Approval.Timeout)
+	validateApprovalKeys(&v, "approval", c.Approval)
 
 	v.check(c.Store.Path != "" || c.Store.PostgresURL != "", "store.path", "is required")
 	if c.Store.PostgresURL != "" {
@@ -252,4 +253,31 @@ func Problems(err error) []string {
 	}
 	walk(err)
 	return lines
+}
+
+// validateApprovalKeys checks the keys of approval that the top level and
+// each account's approval share beyond the channel and approvers.
+func validateApprovalKeys(v *validator, path string, a Approval) {
+	v.check(a.MinApprovals >= 1 && a.MinApprovals <= 10, path+".min_approvals",
+		fmt.Sprintf("%d is outside 1..10", a.MinApprovals))
+	if a.Channel != "" && a.MinApprovals > 1 && !hasGroup(a.Approvers) {
+		v.check(a.MinApprovals <= len(a.Approvers), path+".min_approvals",
+			fmt.Sprintf("%d is more than the %d approvers listed", a.MinApprovals, len(a.Approvers)))
+	}
+	v.check(a.RemindAfter >= 0, path+".remind_after", "must not be negative")
+	if a.RemindAfter > 0 && a.Timeout > 0 {
+		v.check(a.RemindAfter < a.Timeout, path+".remind_after",
+			fmt.Sprintf("%s is not before %s.timeout: the request would expire first", a.RemindAfter, path))
+	}
+}
+
+// hasGroup reports whether approvers lists a user group, whose size is
+// known only to Slack.
+func hasGroup(approvers []string) bool {
+	for _, a := range approvers {
+		if IsUserGroupID(a) {
+			return true
+		}
+	}
+	return false
 }
