@@ -24,3 +24,27 @@ func MigrationSources(dialect string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// MigrationVersions returns the versions of dialect's migrations, in
+// order, read from their file names (00004_x.sql is 4). The numbers of
+// work in progress are assigned ahead, so they need not be dense.
+func MigrationVersions(dialect string) ([]int, error) {
+	d := goose.DialectSQLite3
+	if dialect == "postgres" {
+		d = goose.DialectPostgres
+	}
+	dir := "migrations/" + migrationDir(d)
+	entries, err := migrationFiles.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		v, err := goose.NumericComponent(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, int(v))
+	}
+	return out, nil
+}

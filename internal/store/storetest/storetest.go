@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // Store is the contract under test: the methods of store.SQLite and
@@ -43,6 +44,9 @@ type Store interface {
 	ClaimLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Heartbeat(ctx context.Context, replicaID string, now time.Time, ttl time.Duration) (live int, err error)
+
+	Approve(ctx context.Context, id, approver string, now time.Time, need int, expiresAt time.Time) (store.Tally, error)
+	Approvals(ctx context.Context, id string) ([]string, error)
 }
 
 // Run runs the suite. open must return a new, empty store for each call and
@@ -76,6 +80,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ClaimUnusedCheck", testClaimUnusedCheck},
 		{"Lease", testLease},
 		{"Heartbeat", testHeartbeat},
+		{"Approve", testApprove},
+		{"ApproveNotPending", testApproveNotPending},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +121,8 @@ var concurrentTests = []struct {
 	{"ConcurrentClaimOnce", testConcurrentClaimOnce},
 	{"ConcurrentClaimUnusedCheck", testConcurrentClaimUnusedCheck},
 	{"ConcurrentLease", testConcurrentLease},
+	{"ConcurrentApprove", testConcurrentApprove},
+	{"ConcurrentDoubleClick", testConcurrentDoubleClick},
 }
 
 // zone is not UTC, so the suite notices a store that keeps or loses the
