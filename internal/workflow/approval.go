@@ -26,7 +26,7 @@ const (
 // requestApproval posts a pending request to the approvers' channel and
 // tells the person it is waiting.
 func (w *Workflow) requestApproval(ctx context.Context, log *slog.Logger, req request.Request, noMFA bool) {
-	m := approvalMessage(req, noMFA)
+	m := w.approvalMessageFor(req, noMFA, nil)
 	channel := w.cfg.Approval.Channel
 	ts, err := w.slack.Post(ctx, channel, m)
 	if err == nil {
@@ -47,6 +47,10 @@ func (w *Workflow) requestApproval(ctx context.Context, log *slog.Logger, req re
 // role, the fixed IDs, and the token, which is the only link to a request.
 func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 	log := w.log.With(slog.String(keyActor, truncate(cb.UserID, 32)), slog.String(keyTeam, truncate(cb.TeamID, 32)))
+	if isHomeReset(cb) {
+		w.handleHomeReset(ctx, log, cb)
+		return
+	}
 	c, err := parseClick(cb, w.self)
 	if err != nil {
 		log.Warn("ignored an interaction", slog.String("reason", err.Error()))
@@ -69,7 +73,7 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 	}
 	// The message timestamp is recorded just after posting; a click in
 	// that instant is checked by channel alone.
-	if c.channelID != w.cfg.Approval.Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS {
+	if !c.home && (c.channelID != w.cfg.Approval.Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS) {
 		log.Warn("ignored a click on a message that is not the request's approval message")
 		w.replyToClick(ctx, log, cb, slacktext.Plain("This message is out of date. Nothing was changed."))
 		return
@@ -103,12 +107,16 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 	if to == request.Approved {
 		// An approval is authority used: the request must still be one the
 		// bot may act on, now.
-		if _, o := w.mayProceed(ctx, req); o != "" {
+		acct, o := w.mayProceed(ctx, req)
+		if o != "" {
 			log.Warn("approval refused: the request is no longer allowed", slog.String(keyOutcome, string(o)))
 			w.endNoLonger(ctx, log, req, request.Pending, o)
 			w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("Request %s can no longer be approved, so it has been ended. Nothing was changed.", req.ID)))
 			return
 		}
+		// Counted per distinct approver; decided when enough have.
+		w.approve(ctx, log, cb, clicker, req, w.cfg.Reset.RequireMFA && acct.MFADevices == 0)
+		return
 	}
 	now := w.now()
 	decided, err := w.store.Move(ctx, req.ID, []request.State{request.Pending}, to, now, func(r *request.Request) {
@@ -262,6 +270,7 @@ func (w *Workflow) replyToClick(ctx context.Context, log *slog.Logger, cb Click,
 type click struct {
 	action, token                                      string
 	userID, teamID, enterpriseID, channelID, messageTS string
+	home                                               bool // Approve/Deny on an approver's Home tab
 }
 
 // parseClick accepts only what the bot itself sent: our block and action
@@ -272,6 +281,7 @@ func parseClick(a Click, self Identity) (click, error) {
 	switch {
 	case a.BlockID == blockDecision && (a.ActionID == actionApprove || a.ActionID == actionDeny):
 	case a.BlockID == blockReveal && a.ActionID == actionReveal:
+	case isHomeDecision(a):
 	default:
 		return click{}, errors.New("an action the bot never sent")
 	}
@@ -285,7 +295,7 @@ func parseClick(a Click, self Identity) (click, error) {
 		return click{}, errors.New("a malformed user ID")
 	}
 	return click{action: a.ActionID, token: a.Value, userID: a.UserID, teamID: a.TeamID, enterpriseID: a.EnterpriseID,
-		channelID: a.ChannelID, messageTS: a.MessageTS}, nil
+		channelID: a.ChannelID, messageTS: a.MessageTS, home: isHomeDecision(a)}, nil
 }
 
 // sweepUnclaimed expires approvals whose owner did not ask for the

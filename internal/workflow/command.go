@@ -16,11 +16,13 @@ import (
 // returns a new request ID when there is work to do (the ack then says
 // WorkingMessage(requestID)), or else the whole answer.
 func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Message) {
-	switch parseCommand(cmd.Text, w.isAccount).kind {
-	case commandHelp:
+	switch p := parseCommand(cmd.Text, w.isAccount); {
+	case p.kind == commandHelp:
 		return "", helpMessage(w.cfg.Slack.Command)
-	case commandBadMention:
+	case p.kind == commandBadMention:
 		return "", mentionHelpMessage(w.cfg.Slack.Command)
+	case reasonTooLong(p.reason):
+		return "", reasonTooLongMessage()
 	}
 	return request.NewID(), slacktext.Message{}
 }
@@ -34,6 +36,9 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		return
 	}
 	p := parseCommand(cmd.Text, w.isAccount)
+	if cmd.parsed != nil {
+		p = *cmd.parsed // from the reason modal or the Home tab: never parsed
+	}
 	kind, target := p.kind, p.target
 	if !config.IsSlackUserID(cmd.UserID) {
 		w.refuse(ctx, log, requestID, cmd.UserID, RefusedBadID, "")
@@ -58,6 +63,15 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		return
 	}
 	log = log.With(slog.String(keyIAMUser, user.IAMUser))
+	if reasonTooLong(p.reason) {
+		w.tellEphemeral(ctx, log, cmd.UserID, reasonTooLongMessage())
+		return
+	}
+	if p.reason == "" && w.needsApproval(user) && w.needsReason(p.account) {
+		// Asked before the gate's look-ups: the trigger lasts 3 seconds.
+		w.askReason(ctx, log, cmd, requestID, p)
+		return
+	}
 	req := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
 		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
@@ -83,6 +97,10 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		// Without MFA the Slack account alone would be the key to the AWS
 		// account, so an approver must vouch even for people who need none.
 		req.State = request.Pending
+		if p.reason == "" && w.needsReason(p.account) {
+			w.askReason(ctx, log, cmd, requestID, p)
+			return
+		}
 	}
 	req, ok := w.create(ctx, log, req)
 	if !ok {
@@ -186,7 +204,7 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 		return req, false
 	}
 	if err := w.store.AppendAudit(ctx, request.AuditEvent{Time: now, RequestID: req.ID, Action: request.ActionRequested,
-		Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(req.State)}); err != nil {
+		Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(req.State), Reason: req.Reason}); err != nil {
 		log.Error("could not write the audit trail; nothing reset", slog.Any(keyError, err))
 		w.fail(ctx, log, req, req.State, OutcomeInternal)
 		return req, false

@@ -11,6 +11,10 @@ type Command struct {
 	EnterpriseID string
 	ChannelID    string
 	TriggerID    string
+
+	// parsed is set when the command was not typed but given by a modal
+	// or a Home tab button, whose text is never parsed as a command.
+	parsed *parsedCommand
 }
 
 // Click is a button click as the workflow sees it. The transport fills it
@@ -21,4 +25,7 @@ type Click struct {
 	UserID, UserTeamID       string
 	TeamID, EnterpriseID     string
 	ChannelID, MessageTS     string
+	// View is the type of the view clicked in ("home" for the Home tab;
+	// "" for a message); TriggerID lets the click open a modal.
+	View, TriggerID string
 }

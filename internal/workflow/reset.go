@@ -239,6 +239,7 @@ func (w *Workflow) audit(ctx context.Context, log *slog.Logger, e request.AuditE
 	if err := w.store.AppendAudit(ctx, e); err != nil {
 		log.Error("could not append to the audit trail", slog.String("action", e.Action), slog.Any(keyError, err))
 	}
+	w.homeChanged(ctx, log, e)
 }
 
 // mirrorAudit posts an outcome to the audit channel, if one is set.

@@ -56,6 +56,7 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 // offers, and overwrite unused temporary passwords.
 func (w *Workflow) Sweep(ctx context.Context) {
 	w.sweepExpired(ctx)
+	w.sweepReminders(ctx)
 	if w.cfg.Reset.ExpireUnusedAfter > 0 {
 		w.sweepUnused(ctx)
 	}

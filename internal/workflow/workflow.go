@@ -39,6 +39,7 @@ type Messenger interface {
 	UserInfo(ctx context.Context, userID string) (Person, error)
 	// GroupMembers lists the members of a user group, fresh.
 	GroupMembers(ctx context.Context, groupID string) ([]string, error)
+	ViewMessenger
 }
 
 // Person is what Slack says of a user, as far as the workflow cares.
@@ -83,6 +84,7 @@ type Store interface {
 	// for everyone.
 	DMChannel(ctx context.Context, team, slackUser string) (string, error)
 	SetDMChannel(ctx context.Context, team, slackUser, channelID string, at time.Time) error
+	ApprovalStore
 }
 
 // Identity is the bot's own place in Slack, from auth.test.

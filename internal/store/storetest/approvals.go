@@ -121,3 +121,21 @@ func testConcurrentDoubleClick(t *testing.T, ss []Store) {
 		t.Errorf("stored %s; want still pending", stored)
 	}
 }
+
+// testLastReset: the latest delivery of that person's IAM user, whatever
+// the case of its name; none before one.
+func testLastReset(t *testing.T, s Store) {
+	if _, err := s.LastReset(t.Context(), "UOWNER", "iam-UOWNER"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LastReset before any = %v; want ErrNotFound", err)
+	}
+	var last request.Request
+	for i := range 2 {
+		r := mustCreate(t, s, newRequest("UOWNER", request.Approved, at(time.Duration(i)*time.Hour)))
+		last = mustMove(t, s, r, at(time.Duration(i)*time.Hour+time.Minute), request.Resetting, request.Delivered)
+	}
+	mustCreate(t, s, newRequest("UOWNER", request.Pending, at(3*time.Hour)))
+	got, err := s.LastReset(t.Context(), "UOWNER", "IAM-uowner")
+	if err != nil || got.ID != last.ID || !got.UpdatedAt.Equal(at(time.Hour+time.Minute)) {
+		t.Errorf("LastReset = %s at %v, %v; want %s at %v", got.ID, got.UpdatedAt, err, last.ID, at(time.Hour+time.Minute))
+	}
+}

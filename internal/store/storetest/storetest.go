@@ -47,6 +47,7 @@ type Store interface {
 
 	Approve(ctx context.Context, id, approver string, now time.Time, need int, expiresAt time.Time) (store.Tally, error)
 	Approvals(ctx context.Context, id string) ([]string, error)
+	LastReset(ctx context.Context, slackUser, iamUser string) (request.Request, error)
 }
 
 // Run runs the suite. open must return a new, empty store for each call and
@@ -82,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Heartbeat", testHeartbeat},
 		{"Approve", testApprove},
 		{"ApproveNotPending", testApproveNotPending},
+		{"LastReset", testLastReset},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
