@@ -1,0 +1,100 @@
+package workflow
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+)
+
+// What each person's Home tab shows.
+func TestHomeTab(t *testing.T) {
+	tests := []struct {
+		name    string
+		user    string
+		want    []string
+		notWant []string
+	}{
+		{"listed", alice, []string{"`alice`", "Reset my password", "expires", "No reset by this bot yet"},
+			[]string{"Waiting for your decision", "You are not listed"}},
+		{"approver", admin2, []string{"Waiting for your decision", "`carol`", "Reason: `locked out`", "aws_reset_approve"},
+			[]string{"Reset my password", "You are not listed"}},
+		{"stranger", stranger, []string{"You are not listed", "ask your AWS administrators to add you"},
+			[]string{"IAM user", "Reset my password", "expires", "Waiting"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, withApprovals)
+			ft.command(carol, "locked out")
+			ft.flow.HandleHomeOpened(context.Background(), HomeOpened{UserID: tt.user, TeamID: team, Tab: "home"})
+			home := ft.slack.home(tt.user)
+			for _, w := range tt.want {
+				if !strings.Contains(home, w) && !strings.Contains(home, jsonText(w)) {
+					t.Errorf("Home of %s lacks %q: %s", tt.user, w, home)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(home, w) {
+					t.Errorf("Home of %s holds %q: %s", tt.user, w, home)
+				}
+			}
+		})
+	}
+}
+
+// The Home tab's buttons: Reset runs the command's path, for the clicker
+// alone; Approve there is held to the channel's rules; the Home is
+// published again once something changed.
+func TestHomeButtons(t *testing.T) {
+	t.Run("reset", func(t *testing.T) {
+		ft := newFlowTest(t, nil)
+		ft.flow.HandleHomeOpened(context.Background(), HomeOpened{UserID: alice, TeamID: team, Tab: "home"})
+		ft.homeClick(alice, alice, actionHomeReset, "alice")
+		ft.one("ephemeral", dmOf(alice), "Your new temporary AWS console password")
+		if home := ft.slack.home(alice); !strings.Contains(home, "Last reset") {
+			t.Errorf("Home not refreshed after the reset: %s", home)
+		}
+		for _, s := range ft.slack.find("view.publish", "", "") {
+			if strings.Contains(s.body(), ft.iam.passwords[0]) {
+				t.Errorf("the password is on the Home tab")
+			}
+		}
+	})
+	t.Run("someone else's click", func(t *testing.T) {
+		ft := newFlowTest(t, nil)
+		ft.homeClick(carol, alice, actionHomeReset, "alice")
+		ft.one("ephemeral", dmOf(carol), "This button is for someone else")
+		if n := ft.iam.resetCount(); n != 0 {
+			t.Errorf("resets = %d; want 0", n)
+		}
+	})
+	t.Run("approve on the Home tab", func(t *testing.T) {
+		ft := newFlowTest(t, withApprovals)
+		id := ft.command(alice, "")
+		ft.flow.HandleHomeOpened(context.Background(), HomeOpened{UserID: admin, TeamID: team, Tab: "home"})
+		ft.homeClick(carol, admin, actionApprove, ft.request(id).Token) // carol is no approver
+		if got := ft.request(id).State; got != request.Pending {
+			t.Fatalf("state after a non-approver's click = %s; want pending", got)
+		}
+		ft.homeClick(admin, admin, actionApprove, ft.request(id).Token)
+		if got := ft.request(id).State; got != request.Approved {
+			t.Errorf("state = %s; want approved", got)
+		}
+		ft.one("update", channel, "Approved by")
+		if home := ft.slack.home(admin); strings.Contains(home, id) {
+			t.Errorf("the approver's Home still lists the decided request: %s", home)
+		}
+	})
+}
+
+// homeClick presses a button on owner's Home tab, as user.
+func (ft *flowTest) homeClick(user, owner, actionID, value string) {
+	ft.t.Helper()
+	blockID := blockHomeReset + "0"
+	if actionID != actionHomeReset {
+		blockID = blockHomeDecision + "x"
+	}
+	ft.flow.HandleClick(context.Background(), Click{UserID: user, UserTeamID: team, TeamID: team, View: "home",
+		BlockID: blockID, ActionID: actionID, Value: value})
+}
