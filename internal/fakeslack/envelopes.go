@@ -124,7 +124,9 @@ func (s *Server) channelNameLocked(id string) string {
 
 // triggerIDLocked returns a trigger ID shaped like Slack's.
 func (s *Server) triggerIDLocked() string {
-	return fmt.Sprintf("%d.%d.%s", 1000000000+s.nextIDLocked(), hashString(s.opts.TeamID)%1e10, randomHex(16))
+	id := fmt.Sprintf("%d.%d.%s", 1000000000+s.nextIDLocked(), hashString(s.opts.TeamID)%1e10, randomHex(16))
+	s.triggers[id] = trigger{issued: s.now()}
+	return id
 }
 
 // BlockAction describes a user clicking a button in a message. Zero TeamID and EnterpriseID

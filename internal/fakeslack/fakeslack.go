@@ -110,6 +110,9 @@ type Server struct {
 	acks      []Ack
 
 	responseURLs map[string]*responseTarget
+
+	triggers map[string]trigger // trigger IDs handed out in payloads (views.go)
+	views    []View             // opened modals and published Home tabs, in order
 }
 
 // channel is a conversation registered with AddChannel.
@@ -148,6 +151,7 @@ func New(opts Options) *Server {
 		rateLog:      make(map[string][]time.Time),
 		tickets:      make(map[string]bool),
 		responseURLs: make(map[string]*responseTarget),
+		triggers:     make(map[string]trigger),
 	}
 	if s.rateLimit == nil {
 		s.rateLimit = make(map[string]int)

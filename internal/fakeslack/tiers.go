@@ -6,7 +6,7 @@ package fakeslack
 //
 //   - Tier 2 (20+/min): usergroups.users.list
 //   - Tier 3 (50+/min): apps.connections.open, chat.update, conversations.info, conversations.open
-//   - Tier 4 (100+/min): chat.postEphemeral, users.info
+//   - Tier 4 (100+/min): chat.postEphemeral, users.info, views.open, views.publish
 //   - special: chat.postMessage, about one message per second per channel, taken as 60/min;
 //     auth.test, "hundreds of requests per minute", taken as 100/min.
 //
@@ -22,5 +22,7 @@ func PublishedTiers() map[string]int {
 		"conversations.open":    50,
 		"usergroups.users.list": 20,
 		"users.info":            100,
+		"views.open":            100,
+		"views.publish":         100,
 	}
 }

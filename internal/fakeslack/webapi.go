@@ -230,6 +230,8 @@ var methods = map[string]methodSpec{
 	"chat.postEphemeral":    {bot: true, handle: (*Server).chatPostEphemeral},
 	"chat.update":           {bot: true, handle: (*Server).chatUpdate},
 	"usergroups.users.list": {bot: true, handle: (*Server).usergroupsUsersList},
+	"views.open":            {bot: true, handle: (*Server).viewsOpen},
+	"views.publish":         {bot: true, handle: (*Server).viewsPublish},
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,7 @@ type Handler interface {
 	HandleClick(ctx context.Context, c workflow.Click)
 	// Sweep runs the periodic work (expiries, unused passwords).
 	Sweep(ctx context.Context)
+	viewHandler
 }
 
 // BotOptions configures a Bot made by NewBot.

@@ -61,6 +61,11 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		if !ok || evt.Request == nil {
 			return
 		}
+		if cb.Type == slack.InteractionTypeViewSubmission && len(evt.Request.Payload) <= maxEnvelope {
+			b.metrics.Command("view_submission")
+			b.handleViewSubmission(ctx, evt.Request, cb, start)
+			return
+		}
 		b.ack(evt.Request, nil, start)
 		b.metrics.Command("interaction")
 		if len(evt.Request.Payload) > maxEnvelope {
@@ -74,7 +79,12 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		}
 		b.holdWork(ctx, func(ctx context.Context) { b.handler.HandleClick(ctx, c) })
 
-	case socketmode.EventTypeEventsAPI, socketmode.EventTypeHello:
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			b.handleEventsAPI(ctx, evt, start)
+		}
+
+	case socketmode.EventTypeHello:
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
 			b.ack(evt.Request, nil, start)
 		}
@@ -136,6 +146,7 @@ func clickOf(cb slack.InteractionCallback) (workflow.Click, bool) {
 		BlockID: a.BlockID, ActionID: a.ActionID, Value: a.Value,
 		UserID: cb.User.ID, UserTeamID: cb.User.TeamID, TeamID: cb.Team.ID, EnterpriseID: enterprise,
 		ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs,
+		View: string(cb.View.Type), TriggerID: cb.TriggerID,
 	}, true
 }
 

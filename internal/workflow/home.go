@@ -119,8 +119,8 @@ func (w *Workflow) publishHome(ctx context.Context, log *slog.Logger, userID str
 }
 
 func (w *Workflow) publish(ctx context.Context, log *slog.Logger, userID string, blocks []slacktext.Block) {
-	if len(blocks) > 100 { // Slack's limit for a Home tab
-		blocks = blocks[:100]
+	if len(blocks) > 50 { // well under Slack's 100 for a Home tab
+		blocks = blocks[:50]
 	}
 	if err := w.slack.PublishView(ctx, userID, slacktext.View{CallbackID: "aws_reset_home", Blocks: blocks}); err != nil {
 		log.Warn("could not publish the Home tab", slog.Any(keyError, err))
@@ -179,7 +179,7 @@ func (w *Workflow) waitingBlocks(ctx context.Context, log *slog.Logger, approver
 	blocks := []slacktext.Block{slacktext.Divider(), slacktext.Header("Waiting for your decision")}
 	shown := 0
 	for _, req := range pending {
-		if req.SlackUser == approver || req.RequestedBy == approver || shown >= 20 {
+		if req.SlackUser == approver || req.RequestedBy == approver || shown >= 10 {
 			continue
 		}
 		approvers, _ := w.store.Approvals(ctx, req.ID)
