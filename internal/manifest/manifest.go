@@ -72,6 +72,18 @@ var methods = map[string]use{
 	"chat.update":           {scope: ScopeChatWrite, when: approval}, // an approval request once decided
 	"usergroups.users.list": {scope: ScopeUserGroupsRead, when: groupApprovers},
 	"conversations.info":    {scope: ScopeChannelsRead, also: []string{ScopeGroupsRead}, when: channels}, // check --live: is the bot in them?
+	"views.open":            {when: reasonModal},                                                         // the modal asking for a reason; views.* need no scope
+	"views.publish":         {when: home},                                                                // the Home tab
+}
+
+// home reports whether the bot publishes Home tabs.
+func home(cfg config.Config) bool { return cfg.Home.Enabled }
+
+// reasonModal reports whether the bot may open the modal that asks for a
+// reason.
+func reasonModal(cfg config.Config) bool {
+	a := cfg.ApprovalFor("")
+	return a.Enabled() && a.RequireReason
 }
 
 func approval(cfg config.Config) bool { return cfg.Approval.Enabled() }
@@ -207,12 +219,20 @@ type OAuthScopes struct {
 	Bot []string `yaml:"bot"`
 }
 
-// Settings turn on Socket Mode and, for approval buttons, interactivity.
+// Settings turn on Socket Mode, interactivity for buttons and modals, and
+// the app_home_opened event for the Home tab.
 type Settings struct {
-	Interactivity        Interactivity `yaml:"interactivity"`
-	OrgDeployEnabled     bool          `yaml:"org_deploy_enabled"`
-	SocketModeEnabled    bool          `yaml:"socket_mode_enabled"`
-	TokenRotationEnabled bool          `yaml:"token_rotation_enabled"`
+	EventSubscriptions   *EventSubscriptions `yaml:"event_subscriptions,omitempty"`
+	Interactivity        Interactivity       `yaml:"interactivity"`
+	OrgDeployEnabled     bool                `yaml:"org_deploy_enabled"`
+	SocketModeEnabled    bool                `yaml:"socket_mode_enabled"`
+	TokenRotationEnabled bool                `yaml:"token_rotation_enabled"`
+}
+
+// EventSubscriptions are the events Slack sends over Socket Mode. The
+// bot's only one is app_home_opened, which needs no scope.
+type EventSubscriptions struct {
+	BotEvents []string `yaml:"bot_events"`
 }
 
 // Interactivity says whether Slack sends button clicks (block_actions).
@@ -240,7 +260,7 @@ func Build(cfg config.Config) Manifest {
 			BackgroundColor: appColor,
 		},
 		Features: Features{
-			AppHome: AppHome{MessagesTabEnabled: true, MessagesTabReadOnlyEnabled: true},
+			AppHome: AppHome{HomeTabEnabled: cfg.Home.Enabled, MessagesTabEnabled: true, MessagesTabReadOnlyEnabled: true},
 			BotUser: BotUser{DisplayName: strings.TrimPrefix(cfg.Slack.Command, "/")},
 			SlashCommands: []SlashCommand{{
 				Command:      cfg.Slack.Command,
@@ -251,11 +271,19 @@ func Build(cfg config.Config) Manifest {
 		},
 		OAuthConfig: OAuthConfig{Scopes: OAuthScopes{Bot: Scopes(cfg)}},
 		Settings: Settings{
-			// Buttons appear only on approval requests.
-			Interactivity:     Interactivity{IsEnabled: cfg.Approval.Enabled()},
+			EventSubscriptions: eventSubscriptions(cfg),
+			// Buttons appear on approval requests and on the Home tab.
+			Interactivity:     Interactivity{IsEnabled: cfg.Approval.Enabled() || cfg.Home.Enabled},
 			SocketModeEnabled: true,
 		},
 	}
+}
+
+func eventSubscriptions(cfg config.Config) *EventSubscriptions {
+	if !cfg.Home.Enabled {
+		return nil
+	}
+	return &EventSubscriptions{BotEvents: []string{"app_home_opened"}}
 }
 
 // header is written above the manifest. YAML comments are ignored by

@@ -40,7 +40,16 @@ func configs() map[string]config.Config {
 	audit := plain
 	audit.Audit.Channel = "C0456AUDT"
 
-	return map[string]config.Config{"no approval": plain, "approvers": people, "user group": groups, "stray group": strayGroup, "audit channel": audit}
+	// No Home tab: no buttons at all without approvals.
+	noHome := plain
+	noHome.Home.Enabled = false
+
+	// A reason asked for in a modal.
+	reasons := people
+	reasons.Approval.RequireReason = true
+
+	return map[string]config.Config{"no approval": plain, "approvers": people, "user group": groups, "stray group": strayGroup,
+		"audit channel": audit, "no home": noHome, "reasons": reasons}
 }
 
 // decoded is the manifest as a YAML reader sees it, independent of the
@@ -73,6 +82,9 @@ type decoded struct {
 		Scopes map[string][]string `yaml:"scopes"`
 	} `yaml:"oauth_config"`
 	Settings struct {
+		EventSubscriptions *struct {
+			BotEvents []string `yaml:"bot_events"`
+		} `yaml:"event_subscriptions"`
 		Interactivity struct {
 			IsEnabled *bool `yaml:"is_enabled"`
 		} `yaml:"interactivity"`
@@ -103,13 +115,17 @@ func TestBuild(t *testing.T) {
 		config      string
 		command     string
 		scopes      []string
-		interactive bool
+		interactive bool // buttons
+		approvers   bool // "@someone" in the usage hint
+		home        bool
 	}{
-		{"no approval", "/aws-reset", base, false},
-		{"approvers", "/pw-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "users:read"}, true},
-		{"user group", "/pw-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "usergroups:read", "users:read"}, true},
-		{"audit channel", "/aws-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "users:read"}, false},
-		{"stray group", "/aws-reset", base, false},
+		{"no approval", "/aws-reset", base, true, false, true},
+		{"no home", "/aws-reset", base, false, false, false},
+		{"approvers", "/pw-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "users:read"}, true, true, true},
+		{"reasons", "/pw-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "users:read"}, true, true, true},
+		{"user group", "/pw-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "usergroups:read", "users:read"}, true, true, true},
+		{"audit channel", "/aws-reset", []string{"channels:read", "chat:write", "commands", "groups:read", "im:write", "users:read"}, true, false, true},
+		{"stray group", "/aws-reset", base, true, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.config, func(t *testing.T) {
@@ -134,7 +150,7 @@ func TestBuild(t *testing.T) {
 			}
 			c := d.Features.SlashCommands[0]
 			hint := "[help]" // "@someone" is for approvers
-			if tt.interactive {
+			if tt.approvers {
 				hint = "[help | @someone]"
 			}
 			if c.Command != tt.command || c.UsageHint != hint || c.Description == "" || c.URL != "" {
@@ -148,6 +164,12 @@ func TestBuild(t *testing.T) {
 			}
 			if !d.Features.AppHome["messages_tab_enabled"] || !d.Features.AppHome["messages_tab_read_only_enabled"] {
 				t.Errorf("app_home = %v; want a read-only messages tab for the DMs", d.Features.AppHome)
+			}
+			if d.Features.AppHome["home_tab_enabled"] != tt.home {
+				t.Errorf("app_home.home_tab_enabled = %v; want %v", d.Features.AppHome["home_tab_enabled"], tt.home)
+			}
+			if events := d.Settings.EventSubscriptions; tt.home != (events != nil && slices.Equal(events.BotEvents, []string{"app_home_opened"})) {
+				t.Errorf("settings.event_subscriptions = %+v; want app_home_opened only when the Home tab is on (%v)", events, tt.home)
 			}
 			flags := []struct {
 				name string
@@ -181,6 +203,8 @@ func TestMethods(t *testing.T) {
 		"chat.postMessage":      {"chat:write"},
 		"chat.update":           {"chat:write"},
 		"usergroups.users.list": {"usergroups:read"},
+		"views.open":            nil,
+		"views.publish":         nil,
 	}
 	got := Methods()
 	for _, m := range slices.Sorted(maps.Keys(want)) {
@@ -240,6 +264,12 @@ var slackGoMethods = map[string]string{
 	"UpdateMessageContext":       "chat.update",
 	"GetUserGroupMembersContext": "usergroups.users.list",
 	"GetConversationInfoContext": "conversations.info",
+	"OpenViewContext":            "views.open",
+	"PublishViewContext":         "views.publish",
+	// The workflow's Messenger has methods of these names too; they call
+	// the two above.
+	"OpenView":    "views.open",
+	"PublishView": "views.publish",
 }
 
 // appTokenMethods names the Web API method behind each slack-go call the
