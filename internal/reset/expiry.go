@@ -17,14 +17,13 @@ import (
 // never expire (no policy, or no maximum age), and ErrNoLoginProfile when
 // the user has no console password.
 func (r *Resetter) PasswordExpiry(ctx context.Context, iamUser string) (time.Time, error) {
-	out, err := r.iam.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
-	if _, none := errors.AsType[*types.NoSuchEntityException](err); none {
-		return time.Time{}, nil
+	// The policy the resets use, cached as they cache it.
+	if _, err := r.Policy(ctx, false); err != nil {
+		return time.Time{}, err
 	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("get account password policy: %w", classify(err))
-	}
-	maxAge := aws.ToInt32(out.PasswordPolicy.MaxPasswordAge)
+	r.mu.Lock()
+	maxAge := r.maxAge
+	r.mu.Unlock()
 	if maxAge <= 0 {
 		return time.Time{}, nil
 	}

@@ -49,6 +49,7 @@ type Resetter struct {
 
 	mu        sync.Mutex // held while the policy is read, so a burst reads it once
 	policy    password.Policy
+	maxAge    int32 // the policy's MaxPasswordAge in days; 0 = never expire
 	fetchedAt time.Time
 }
 
@@ -114,6 +115,7 @@ func (r *Resetter) Policy(ctx context.Context, refresh bool) (password.Policy, e
 	}
 	out, err := r.iam.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	var policy password.Policy
+	var maxAge int32
 	switch _, none := errors.AsType[*types.NoSuchEntityException](err); {
 	case none:
 		policy = password.DefaultPolicy()
@@ -121,8 +123,9 @@ func (r *Resetter) Policy(ctx context.Context, refresh bool) (password.Policy, e
 		return password.Policy{}, fmt.Errorf("get account password policy: %w", classify(err))
 	default:
 		policy = PolicyFromIAM(out.PasswordPolicy)
+		maxAge = aws.ToInt32(out.PasswordPolicy.MaxPasswordAge)
 	}
-	r.policy, r.fetchedAt = policy, now
+	r.policy, r.maxAge, r.fetchedAt = policy, maxAge, now
 	return policy, nil
 }
 
