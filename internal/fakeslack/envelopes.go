@@ -135,6 +135,10 @@ func (s *Server) triggerIDLocked() string {
 // and style come from the message; Value is always sent as given.
 type BlockAction struct {
 	UserID, TeamID, EnterpriseID, ChannelID, MessageTS, ActionID, BlockID, Value string
+	// ViewID, when set, is a click in a view (a Home tab or modal) the fake holds, not in a
+	// message: the container is {type "view", view_id}, the payload carries the view and no
+	// channel or message, and the button comes from the view's blocks.
+	ViewID string
 }
 
 // BlockAction sends an interactive envelope with a block_actions payload as Slack sends it:
@@ -187,7 +191,16 @@ func (s *Server) BlockAction(ctx context.Context, a BlockAction) (string, error)
 		team["enterprise_id"] = a.EnterpriseID
 		team["enterprise_name"] = EnterpriseName
 	}
-	if i := s.findMessageLocked(a.ChannelID, a.MessageTS, true); i >= 0 {
+	if a.ViewID != "" {
+		delete(payload, "channel")
+		payload["container"] = map[string]any{"type": "view", "view_id": a.ViewID}
+		for _, v := range s.views {
+			if v.ID == a.ViewID {
+				payload["view"] = s.viewJSON(v)
+				fillFromButton(action, v.Blocks)
+			}
+		}
+	} else if i := s.findMessageLocked(a.ChannelID, a.MessageTS, true); i >= 0 {
 		m := s.messages[i]
 		if m.Ephemeral {
 			container["is_ephemeral"] = true
