@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
@@ -51,10 +53,10 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tREQUEST\tACTION\tACTOR\tTARGET\tIAM USER\tOUTCOME")
+	fmt.Fprintln(tw, "TIME\tREQUEST\tACTION\tACTOR\tTARGET\tIAM USER\tOUTCOME\tREASON")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), dash(e.RequestID), e.Action,
-			dash(e.Actor), dash(e.Target), dash(e.IAMUser), dash(e.Outcome))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), dash(e.RequestID), e.Action,
+			dash(e.Actor), dash(e.Target), dash(e.IAMUser), dash(e.Outcome), dash(printable(e.Reason)))
 	}
 	return tw.Flush()
 }
@@ -64,4 +66,11 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printable is a requester's reason made safe for a terminal: on one line,
+// with no control characters (escape sequences, tabs that would break the
+// columns).
+func printable(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
 }

@@ -23,7 +23,8 @@ func TestAuditCommand(t *testing.T) {
 	now := time.Now()
 	events := []request.AuditEvent{
 		{Time: now.Add(-48 * time.Hour), RequestID: "ROLD0000000", Action: request.ActionRequested, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice"},
-		{Time: now.Add(-time.Hour), RequestID: "RNEW0000000", Action: request.ActionRequested, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice"},
+		{Time: now.Add(-time.Hour), RequestID: "RNEW0000000", Action: request.ActionRequested, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice",
+			Reason: "locked out\tbefore\x1b[31m the\ndeploy"},
 		{Time: now.Add(-time.Minute), RequestID: "RNEW0000000", Action: request.ActionDelivered, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice", Outcome: "delivered"},
 	}
 	for _, e := range events {
@@ -41,6 +42,9 @@ func TestAuditCommand(t *testing.T) {
 	if strings.Contains(out.String(), "ROLD0000000") || strings.Count(out.String(), "RNEW0000000") != 2 ||
 		!strings.Contains(out.String(), "TIME") {
 		t.Errorf("audit (last 24h) =\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "locked out before [31m the deploy") || strings.Contains(out.String(), "\x1b") {
+		t.Errorf("audit does not show the reason on one line without control characters:\n%q", out.String())
 	}
 
 	out.Reset()

@@ -41,8 +41,14 @@ func TestManifestCommand(t *testing.T) {
 		interactive bool
 	}{
 		{
-			name:   "no approval",
-			config: fixtureUsers,
+			name:        "no approval",
+			config:      fixtureUsers,
+			scopes:      []string{"chat:write", "commands", "im:write", "users:read"},
+			interactive: true, // the Home tab's button
+		},
+		{
+			name:   "no approval, no Home tab",
+			config: "home:\n  enabled: false\n" + fixtureUsers,
 			scopes: []string{"chat:write", "commands", "im:write", "users:read"},
 		},
 		{

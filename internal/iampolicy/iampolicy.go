@@ -55,7 +55,7 @@ type Action struct {
 // has no alias) but needs no permission: IAM policies cannot deny it.
 var actions = []Action{
 	{"iam:UpdateLoginProfile", ListedUsers, "set the new temporary password; overwrite an unused one"},
-	{"iam:GetLoginProfile", ListedUsers, "dry run: check the user has a console password; reminders: when it was set, if the credential report can't be had"},
+	{"iam:GetLoginProfile", ListedUsers, "dry run: check the user has a console password; reminders and the Home tab: when it was set, for its expiry"},
 	{"iam:GetUser", ListedUsers, "read the user's path (protected paths) and last sign-in"},
 	{"iam:ListMFADevices", ListedUsers, "the MFA gate: does the user have an MFA device?"},
 	{"iam:GetAccountPasswordPolicy", AccountWide, "generate passwords the account's policy accepts"},
