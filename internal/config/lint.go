@@ -35,6 +35,16 @@ func (c *Config) Warnings() []error {
 			v.add("reset.protected", "covers every listed user, so nobody can reset a password")
 		}
 	}
+	if !c.Approval.Enabled() {
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"min_approvals", c.Approval.MinApprovals > 1}, {"require_reason", c.Approval.RequireReason}, {"remind_after", c.Approval.RemindAfter > 0}} {
+			if k.set {
+				v.add("approval."+k.key, "has no effect without approval.channel")
+			}
+		}
+	}
 	return c.src.locate(v.errs)
 }
 

@@ -21,6 +21,10 @@ func TestWarnings(t *testing.T) {
 			[]string{"reset.protected (line 2): covers every listed user, so nobody can reset a password"}},
 		{"everyone protected by the root path", "reset:\n  protected: [/]\nusers:\n  - slack_user: U0ALICE01\n    iam_user: alice\n",
 			[]string{"reset.protected (line 2): covers every listed user"}},
+		{"approval keys without a channel", "approval:\n  min_approvals: 2\n  require_reason: true\nusers:\n  - slack_user: U0ALICE01\n    iam_user: alice\n", []string{
+			"approval.min_approvals (line 2): has no effect without approval.channel",
+			"approval.require_reason (line 3): has no effect without approval.channel",
+		}},
 		{"someone left", "reset:\n  protected: [alice, /admin/]\nusers:\n  - slack_user: U0ALICE01\n    iam_user: alice\n  - slack_user: U0BOB0001\n    iam_user: bob\n", nil},
 	}
 	for _, tt := range tests {

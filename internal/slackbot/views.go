@@ -98,7 +98,7 @@ func (b *Bot) handleEventsAPI(ctx context.Context, evt socketmode.Event, start t
 	}
 	h := workflow.HomeOpened{UserID: opened.User, TeamID: e.TeamID, EnterpriseID: e.EnterpriseID, Tab: opened.Tab}
 	b.log.Debug("home tab opened", slog.String("slack_user", truncate(h.UserID, 32)))
-	b.goWork(ctx, func(ctx context.Context) { b.handler.HandleHomeOpened(ctx, h) })
+	b.holdWork(ctx, func(ctx context.Context) { b.handler.HandleHomeOpened(ctx, h) })
 }
 
 func enterpriseOf(cb slack.InteractionCallback) string {

@@ -67,8 +67,11 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		w.tellEphemeral(ctx, log, cmd.UserID, reasonTooLongMessage())
 		return
 	}
-	if p.reason == "" && w.needsApproval(user) && w.needsReason(p.account) {
-		// Asked before the gate's look-ups: the trigger lasts 3 seconds.
+	if p.reason == "" && w.needsApproval(user) && w.needsReason(p.account) &&
+		w.checkPerson(ctx, cmd.TeamID, cmd.EnterpriseID, cmd.UserID) == "" {
+		// Asked before the IAM look-ups: the trigger lasts 3 seconds. Only
+		// full members are asked, so the modal tells nobody else that they
+		// are listed; the gate runs in full once the reason is given.
 		w.askReason(ctx, log, cmd, requestID, p)
 		return
 	}

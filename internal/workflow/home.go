@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
@@ -51,7 +52,26 @@ func (w *Workflow) HandleHomeOpened(ctx context.Context, h HomeOpened) {
 		h.TeamID != w.self.TeamID || h.EnterpriseID != w.self.EnterpriseID {
 		return
 	}
+	w.homeMu.Lock()
+	if w.homeSeen == nil {
+		w.homeSeen = map[string]bool{}
+	}
+	w.homeSeen[h.UserID] = true
+	w.homeMu.Unlock()
 	w.publishHome(ctx, w.log.With(slog.String(keyUser, h.UserID)), h.UserID)
+}
+
+// refreshHome publishes userID's Home tab again, if they have opened it
+// since this process started: anyone else gets theirs fresh when they open
+// it (app_home_opened comes every time), so publishing it for them would
+// only spend views.publish calls (Tier 4) in a burst of resets.
+func (w *Workflow) refreshHome(ctx context.Context, log *slog.Logger, userID string) {
+	w.homeMu.Lock()
+	seen := w.homeSeen[userID]
+	w.homeMu.Unlock()
+	if seen {
+		w.publishHome(ctx, log, userID)
+	}
 }
 
 // homeChanged refreshes the Home tab of whoever an audited change is
@@ -66,20 +86,20 @@ func (w *Workflow) homeChanged(ctx context.Context, log *slog.Logger, e request.
 	default:
 		return
 	}
-	if e.Target != "" {
-		w.publishHome(ctx, log, e.Target)
+	if e.Target != "" && e.Action != request.ActionRequested { // a new request shows on approvers' tabs only
+		w.refreshHome(ctx, log, e.Target)
 	}
 	if e.Action == request.ActionRequested && e.Outcome == string(request.Pending) {
 		// A new request waits for the approvers named one by one (a user
 		// group's members see it when they open the tab).
 		for _, a := range w.approvalFor(e.Account).Approvers {
 			if config.IsSlackUserID(a) && a != e.Target {
-				w.publishHome(ctx, log, a)
+				w.refreshHome(ctx, log, a)
 			}
 		}
 	}
 	if (e.Action == request.ActionApproved || e.Action == request.ActionDenied) && e.Actor != "" && e.Actor != e.Target {
-		w.publishHome(ctx, log, e.Actor)
+		w.refreshHome(ctx, log, e.Actor)
 	}
 }
 
@@ -144,6 +164,8 @@ func (w *Workflow) iamUserLine(ctx context.Context, log *slog.Logger, userID str
 	fmt.Fprintf(&b, "*IAM user* %s", slacktext.Code(u.IAMUser))
 	if exp, ok := w.resetter.(PasswordExpiry); ok {
 		switch at, err := exp.PasswordExpiry(ctx, u.IAMUser); {
+		case errors.Is(err, reset.ErrNoLoginProfile):
+			b.WriteString("\nIt has no console password: ask your AWS administrators for console access.")
 		case err != nil:
 			log.Warn("could not learn when the password expires", slog.String(keyIAMUser, u.IAMUser), slog.Any(keyError, err))
 			b.WriteString("\nPassword expiry: unknown.")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 )
 
@@ -97,4 +98,34 @@ func (ft *flowTest) homeClick(user, owner, actionID, value string) {
 	}
 	ft.flow.HandleClick(context.Background(), Click{UserID: user, UserTeamID: team, TeamID: team, View: "home",
 		BlockID: blockID, ActionID: actionID, Value: value})
+}
+
+// The Home tab is published again only for people who opened it: the
+// others get it fresh when they do.
+func TestHomeRefreshedOnlyOnceOpened(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	ft.command(alice, "")
+	if n := ft.slack.count("view.publish", ""); n != 0 {
+		t.Errorf("%d Home tabs published for nobody looking; want 0", n)
+	}
+	ft.flow.HandleHomeOpened(context.Background(), HomeOpened{UserID: carol, TeamID: team, Tab: "messages"})
+	if n := ft.slack.count("view.publish", ""); n != 0 {
+		t.Errorf("published a Home tab for the Messages tab")
+	}
+}
+
+// A listed guest is not asked for a reason: the modal would tell them
+// they are listed. They get the refusal everyone gets.
+func TestReasonNotAskedOfGuests(t *testing.T) {
+	ft := newFlowTest(t, func(c *config.Config) { withApprovals(c); c.Approval.RequireReason = true })
+	p := ft.slack.people[alice]
+	p.Guest = true
+	ft.slack.people[alice] = p
+	cmd := Command{EnvelopeID: "E1", Command: "/aws-reset", UserID: alice, TeamID: team, TriggerID: "1.2.trigger"}
+	id, _ := ft.flow.Preflight(cmd)
+	ft.flow.HandleCommand(context.Background(), cmd, id)
+	if n := ft.slack.count("view.open", ""); n != 0 {
+		t.Errorf("opened a modal for a guest")
+	}
+	ft.one("ephemeral", dmOf(alice), refusedWords)
 }

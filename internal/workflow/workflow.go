@@ -121,6 +121,9 @@ type Workflow struct {
 
 	dmMu sync.Mutex
 	dms  map[string]string // DM channel ID by user ID; DM IDs never change
+
+	homeMu   sync.Mutex
+	homeSeen map[string]bool // who opened the Home tab since start (home.go)
 }
 
 // New checks the options and builds a Workflow. It makes no call.
