@@ -17,12 +17,12 @@ import (
 // WorkingMessage(requestID)), or else the whole answer.
 func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Message) {
 	switch p := parseCommand(cmd.Text, w.isAccount); {
+	case reasonTooLong(typedReason(p.reason)):
+		return "", reasonTooLongMessage()
 	case p.kind == commandHelp:
 		return "", helpMessage(w.cfg.Slack.Command)
 	case p.kind == commandBadMention:
 		return "", mentionHelpMessage(w.cfg.Slack.Command)
-	case reasonTooLong(p.reason):
-		return "", reasonTooLongMessage()
 	}
 	return request.NewID(), slacktext.Message{}
 }
@@ -38,6 +38,8 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 	p := parseCommand(cmd.Text, w.isAccount)
 	if cmd.parsed != nil {
 		p = *cmd.parsed // from the reason modal or the Home tab: never parsed
+	} else {
+		p.reason = typedReason(p.reason)
 	}
 	kind, target := p.kind, p.target
 	if !config.IsSlackUserID(cmd.UserID) {

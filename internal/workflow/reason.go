@@ -139,3 +139,11 @@ func reasonLine(reason string) string {
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// slackEntities undoes the escaping Slack applies to a command's text
+// (only &, < and >), so the reason is kept as the person typed it and
+// escaped once, where it is shown. A modal's input comes unescaped.
+var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// typedReason is the reason of a typed command as the person typed it.
+func typedReason(s string) string { return slackEntities.Replace(s) }

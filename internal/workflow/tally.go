@@ -54,7 +54,7 @@ func (w *Workflow) approve(ctx context.Context, log *slog.Logger, cb Click, clic
 	if !tally.Counted {
 		log.Info("the same approver approved again; counted once")
 		w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("You have already approved request %s; it needs %s.",
-			req.ID, approvalsWanted(a.Need()-len(tally.Approvers), "another approver"))))
+			req.ID, moreApprovers(a.Need()-len(tally.Approvers)))))
 		return
 	}
 	if decided.State == request.Pending {
@@ -105,16 +105,16 @@ func (w *Workflow) approvalMessageFor(req request.Request, noMFA bool, approvers
 // progressLine is "Approved by @a — 1 of 2".
 func progressLine(approvers []string, need int) string {
 	if len(approvers) == 0 {
-		return fmt.Sprintf("Needs %s.", approvalsWanted(need, "approver"))
+		return fmt.Sprintf("Needs %d approvers.", need)
 	}
 	return fmt.Sprintf("Approved by %s — %d of %d", mentions(approvers), len(approvers), need)
 }
 
-func approvalsWanted(n int, what string) string {
+func moreApprovers(n int) string {
 	if n == 1 {
-		return "one " + strings.TrimPrefix(what, "another ") + " more"
+		return "one more approver"
 	}
-	return fmt.Sprintf("%d approvers", n)
+	return fmt.Sprintf("%d more approvers", n)
 }
 
 func mentions(ids []string) string {

@@ -99,12 +99,14 @@ func TestReason(t *testing.T) {
 		answer   string   // Preflight's answer, "" for work
 		shown    string   // in the approval message
 		notShown []string // never in the approval message
+		stored   string   // in the audit trail; "" for the text as given
 	}{
-		{"plain", "locked out before the deploy", "", "Reason: `locked out before the deploy`", nil},
-		{"none", "", "", "Reason: none given.", nil},
+		{"escaped by Slack", "a &lt;b&gt; &amp;amp; c", "", "Reason: `a &lt;b&gt; &amp;amp; c`", nil, "a <b> &amp; c"},
+		{"plain", "locked out before the deploy", "", "Reason: `locked out before the deploy`", nil, ""},
+		{"none", "", "", "Reason: none given.", nil, ""},
 		{"hostile", hostile, "", "Reason: `&lt;!channel&gt; ask &lt;@U0EVIL0001&gt; at &lt;https://evil.example|the wiki&gt; *now* 'x'`",
-			[]string{"<!channel>", "<@U0EVIL0001>", "<https://evil.example"}},
-		{"too long", strings.Repeat("x", MaxReason+1), "300 characters", "", nil},
+			[]string{"<!channel>", "<@U0EVIL0001>", "<https://evil.example"}, ""},
+		{"too long", strings.Repeat("x", MaxReason+1), "300 characters", "", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,8 +130,12 @@ func TestReason(t *testing.T) {
 				}
 			}
 			events, err := ft.store.Audit(context.Background(), time.Time{})
-			if err != nil || len(events) == 0 || events[0].Reason != strings.TrimSpace(tt.text) {
-				t.Errorf("audit = %+v, %v; want the request's row with reason %q", events, err, tt.text)
+			want := tt.stored
+			if want == "" {
+				want = strings.TrimSpace(tt.text)
+			}
+			if err != nil || len(events) == 0 || events[0].Reason != want {
+				t.Errorf("audit = %+v, %v; want the request's row with reason %q", events, err, want)
 			}
 		})
 	}
