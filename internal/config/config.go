@@ -72,7 +72,8 @@ type Approval struct {
 	Channel   string   `yaml:"channel"`
 	Approvers []string `yaml:"approvers"` // user IDs (U…/W…) or user-group IDs (S…)
 	Timeout   Duration `yaml:"timeout"`
-	// MinApprovals is how many distinct approvers must press Approve.
+	// MinApprovals is how many distinct approvers must press Approve
+	// (see [Approval.Need]: 0 counts as 1).
 	MinApprovals int `yaml:"min_approvals"`
 	// RequireReason makes the requester say why (on the command line or
 	// in a modal the bot opens).

@@ -258,7 +258,9 @@ func Problems(err error) []string {
 // validateApprovalKeys checks the keys of approval that the top level and
 // each account's approval share beyond the channel and approvers.
 func validateApprovalKeys(v *validator, path string, a Approval) {
-	v.check(a.MinApprovals >= 1 && a.MinApprovals <= 10, path+".min_approvals",
+	// 0 is what a Go literal without the field holds: it counts as 1, the
+	// default, which asks for more approval, never less.
+	v.check(a.MinApprovals >= 0 && a.MinApprovals <= 10, path+".min_approvals",
 		fmt.Sprintf("%d is outside 1..10", a.MinApprovals))
 	if a.Channel != "" && a.MinApprovals > 1 && !hasGroup(a.Approvers) {
 		v.check(a.MinApprovals <= len(a.Approvers), path+".min_approvals",
