@@ -62,7 +62,7 @@ func (w *Workflow) approve(ctx context.Context, log *slog.Logger, cb Click, clic
 		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionApproved, Actor: clicker,
 			Target: req.SlackUser, IAMUser: req.IAMUser, Account: req.Account, Reason: req.Reason,
 			Outcome: fmt.Sprintf("%d_of_%d", len(tally.Approvers), a.Need())})
-		w.updateMessage(ctx, log, decided, w.approvalMessageFor(decided, noMFA, tally.Approvers))
+		w.showProgress(ctx, log, decided, noMFA)
 		w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("Your approval of request %s is counted: %d of %d.",
 			req.ID, len(tally.Approvers), a.Need())))
 		return
@@ -76,6 +76,24 @@ func (w *Workflow) approve(ctx context.Context, log *slog.Logger, cb Click, clic
 		w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("Request %s is approved. Nothing more to do.", req.ID)))
 	}
 	w.offerPassword(ctx, log, decided)
+}
+
+// showProgress updates the approval message with who has approved so far,
+// read again just before: a later click may have decided the request
+// meanwhile, and its message (without buttons) must not be overwritten by
+// an older count.
+func (w *Workflow) showProgress(ctx context.Context, log *slog.Logger, req request.Request, noMFA bool) {
+	cur, err := w.store.Request(ctx, req.ID)
+	if err != nil || cur.State != request.Pending {
+		return
+	}
+	approvers, err := w.store.Approvals(ctx, req.ID)
+	if err != nil {
+		log.Warn("could not read the approvals", slog.Any(keyError, err))
+		return
+	}
+	cur.ApprovalChannel, cur.ApprovalTS = req.ApprovalChannel, req.ApprovalTS
+	w.updateMessage(ctx, log, cur, w.approvalMessageFor(cur, noMFA, approvers))
 }
 
 // updateMessage replaces the request's approval message with m.
