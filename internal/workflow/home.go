@@ -106,8 +106,7 @@ func (w *Workflow) homeChanged(ctx context.Context, log *slog.Logger, e request.
 // publishHome builds and publishes userID's Home tab. Someone the bot may
 // not serve sees what it is for and who can add them, nothing about IAM.
 func (w *Workflow) publishHome(ctx context.Context, log *slog.Logger, userID string) {
-	ctx, cancel := finishing(ctx)
-	defer cancel()
+	// Under the caller's context: a Home tab is worth no wait at shutdown.
 	blocks := []slacktext.Block{slacktext.Header("AWS password resets")}
 	listed := w.listedFor(userID)
 	allowed := w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, userID) == ""
