@@ -100,11 +100,7 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 		return
 	}
 
-	to, action2 := request.Approved, request.ActionApproved
-	if c.action == actionDeny {
-		to, action2 = request.Denied, request.ActionDenied
-	}
-	if to == request.Approved {
+	if c.action == actionApprove {
 		// An approval is authority used: the request must still be one the
 		// bot may act on, now.
 		acct, o := w.mayProceed(ctx, req)
@@ -114,16 +110,19 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 			w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("Request %s can no longer be approved, so it has been ended. Nothing was changed.", req.ID)))
 			return
 		}
-		// Counted per distinct approver; decided when enough have.
+		// Counted per distinct approver; decided when enough have (tally.go).
 		w.approve(ctx, log, cb, clicker, req, w.cfg.Reset.RequireMFA && acct.MFADevices == 0)
 		return
 	}
+	w.deny(ctx, log, cb, c, clicker, req)
+}
+
+// deny ends a pending request on one eligible approver's Deny: one
+// conditional move, so it never wins over an approval already decided.
+func (w *Workflow) deny(ctx context.Context, log *slog.Logger, cb Click, c click, clicker string, req request.Request) {
 	now := w.now()
-	decided, err := w.store.Move(ctx, req.ID, []request.State{request.Pending}, to, now, func(r *request.Request) {
+	decided, err := w.store.Move(ctx, req.ID, []request.State{request.Pending}, request.Denied, now, func(r *request.Request) {
 		r.DecidedBy, r.DecidedAt = clicker, now
-		if to == request.Approved {
-			r.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D()) // for the owner to ask for the password
-		}
 	})
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("click after the decision; nothing changed", slog.String("state", string(decided.State)))
@@ -139,18 +138,14 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 		// Clicked before the bot recorded where it posted: the click says.
 		decided.ApprovalChannel, decided.ApprovalTS = c.channelID, c.messageTS
 	}
-	w.metrics.Decision(string(to))
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: action2, Actor: clicker,
+	w.metrics.Decision(string(request.Denied))
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionDenied, Actor: clicker,
 		Target: req.SlackUser, IAMUser: req.IAMUser})
-	log.Info("request decided", slog.String("decision", string(to)))
+	log.Info("request decided", slog.String("decision", string(request.Denied)))
 	w.updateApprovalMessage(ctx, log, decided)
-	if to == request.Denied {
-		w.count(OutcomeDenied)
-		w.tellDM(ctx, log, req.SlackUser, deniedMessage(req.ID, clicker))
-		w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), slacktext.Mention(clicker)))
-		return
-	}
-	w.offerPassword(ctx, log, decided)
+	w.count(OutcomeDenied)
+	w.tellDM(ctx, log, req.SlackUser, deniedMessage(req.ID, clicker))
+	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), slacktext.Mention(clicker)))
 }
 
 // offerPassword tells the owner an approver said yes, with a button that
