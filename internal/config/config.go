@@ -46,6 +46,9 @@ type AWS struct {
 	ConsoleURL        string   `yaml:"console_url"`          // "" = derived from the account alias or ID
 	MaxCallsPerSecond float64  `yaml:"max_calls_per_second"` // 0 = no limit of our own
 	CallTimeout       Duration `yaml:"call_timeout"`         // deadline for one IAM call, retries included
+	// Accounts are the other AWS accounts the bot resets passwords in,
+	// each through a role it assumes. None: only the bot's own account.
+	Accounts []Account `yaml:"accounts"`
 }
 
 // Reset tunes the reset itself.
@@ -161,6 +164,9 @@ func (r Reminders) Location() (*time.Location, error) {
 type User struct {
 	SlackUser string `yaml:"slack_user"`
 	IAMUser   string `yaml:"iam_user"`
+	// Account names the aws.accounts entry the IAM user lives in; "" is
+	// the bot's own account.
+	Account string `yaml:"account"`
 	// Approval overrides approval for this person: false lets them reset
 	// without one, true requires one. Absent: the global setting.
 	Approval *bool `yaml:"approval"`

@@ -137,7 +137,6 @@ func (c *Config) Validate() error {
 	c.Reminders.validate(&v)
 
 	v.check(len(c.Users) > 0, "users", "the allowlist is empty: nobody could reset a password")
-	seenSlack, seenIAM := map[string]int{}, map[string]int{}
 	for i, u := range c.Users {
 		path := fmt.Sprintf("users[%d]", i)
 		switch {
@@ -145,31 +144,20 @@ func (c *Config) Validate() error {
 			v.add(path+".slack_user", "is required")
 		case !IsSlackUserID(u.SlackUser):
 			v.add(path+".slack_user", "%q is not a Slack user ID (want e.g. \"U012AB3CD\"; names change, IDs do not)", u.SlackUser)
-		default:
-			if j, dup := seenSlack[u.SlackUser]; dup {
-				v.add(path+".slack_user", "%q is already listed at users[%d]", u.SlackUser, j)
-			} else {
-				seenSlack[u.SlackUser] = i
-			}
 		}
 		switch {
 		case u.IAMUser == "":
 			v.add(path+".iam_user", "is required")
 		case !IsIAMUserName(u.IAMUser):
 			v.add(path+".iam_user", "%q is not a valid IAM user name (1-64 of letters, digits and +=,.@_-)", u.IAMUser)
-		default:
-			// IAM user names are unique case-insensitively.
-			key := strings.ToLower(u.IAMUser)
-			if j, dup := seenIAM[key]; dup {
-				v.add(path+".iam_user", "%q is already listed at users[%d]: one IAM user, one owner", u.IAMUser, j)
-			} else {
-				seenIAM[key] = i
-			}
 		}
 		if u.Approval != nil && *u.Approval && !c.Approval.Enabled() {
 			v.add(path+".approval", "requires approval but approval.channel is not set")
 		}
 	}
+	// Duplicates are per account: the same person may be listed once in
+	// each, and IAM user names repeat across accounts.
+	c.validateAccounts(&v)
 	return errors.Join(c.src.locate(v.errs)...)
 }
 
