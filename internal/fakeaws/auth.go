@@ -76,8 +76,13 @@ func (s *Server) authenticate(r *http.Request, body []byte, req *request) *apiEr
 	if !ok {
 		return apiErr("IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters in the form AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=....")
 	}
+	secret := SecretAccessKey
 	if a.keyID != AccessKeyID {
-		return apiErr("InvalidClientTokenId", knownErrors["InvalidClientTokenId"].message)
+		k, e := s.issuedKey(a.keyID, r.Header.Get("X-Amz-Security-Token"))
+		if e != nil {
+			return e
+		}
+		req.key, secret = k, k.secret
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	if amzDate == "" || !strings.HasPrefix(amzDate, a.date) {
@@ -93,7 +98,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, req *request) *apiEr
 	crHash := sha256.Sum256([]byte(canonical))
 	stringToSign := sigV4Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(crHash[:])
 
-	key := hmacSHA256([]byte("AWS4"+SecretAccessKey), a.date)
+	key := hmacSHA256([]byte("AWS4"+secret), a.date)
 	key = hmacSHA256(key, a.region)
 	key = hmacSHA256(key, a.service)
 	key = hmacSHA256(key, "aws4_request")

@@ -29,6 +29,9 @@ type Call struct {
 	// RequestID is the request ID the answer carried (in the body and the
 	// x-amzn-RequestId header).
 	RequestID string
+	// Account is the ID of the account the request was made in: AccountID
+	// for AccessKeyID, the role's account for an assumed role's keys.
+	Account string
 }
 
 // Pseudo error codes recorded in Call.Code for requests that got no answer.
@@ -116,9 +119,10 @@ func (s *Server) waitFor(ctx context.Context, list func() []Call, action string,
 }
 
 // Secrets returns what must never appear in logs, output or files: the
-// secret access key and every password sent to this fake, accepted or not.
+// secret access key, the temporary keys AssumeRole issued, and every
+// password sent to this fake, accepted or not.
 func (s *Server) Secrets() []string {
-	secrets := []string{SecretAccessKey}
+	secrets := append([]string{SecretAccessKey}, s.IssuedSecrets()...)
 	for _, c := range s.Calls("") {
 		if pw := c.Params.Get("Password"); pw != "" {
 			secrets = append(secrets, pw)

@@ -29,6 +29,7 @@ var operations = map[string]map[string]operation{
 	},
 	stsVersion: {
 		"GetCallerIdentity": {serve: (*Server).getCallerIdentity},
+		"AssumeRole":        {serve: (*Server).assumeRole},
 	},
 }
 
@@ -43,7 +44,7 @@ func userResource(s *Server, req *request) string {
 	if u, ok := s.users[name]; ok {
 		return u.arn()
 	}
-	return userARN("/", name)
+	return s.userARN("/", name)
 }
 
 func policySourceResource(_ *Server, req *request) string {
@@ -74,11 +75,11 @@ func (s *Server) dispatch(req *request) (any, *apiError) {
 		case decisionExplicitDeny:
 			return nil, apiErr("AccessDenied", fmt.Sprintf(
 				"User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy",
-				callerARN, action, resource))
+				req.caller(), action, resource))
 		case decisionImplicitDeny:
 			return nil, apiErr("AccessDenied", fmt.Sprintf(
 				"User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
-				callerARN, action, resource, action))
+				req.caller(), action, resource, action))
 		}
 	}
 	return op.serve(s, req)

@@ -70,7 +70,7 @@ func (s *Server) SetPasswordPolicy(p *PasswordPolicy) {
 
 func (s *Server) getAccountPasswordPolicy(*request) (any, *apiError) {
 	if s.policy == nil {
-		return nil, apiErr("NoSuchEntity", "The Password Policy with domain name "+AccountID+" cannot be found.")
+		return nil, apiErr("NoSuchEntity", "The Password Policy with domain name "+s.accountID+" cannot be found.")
 	}
 	p := *s.policy // the document is marshalled after s.mu is released
 	x := passwordPolicyXML{

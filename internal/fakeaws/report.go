@@ -113,7 +113,7 @@ func (s *Server) credentialReportCSV(now time.Time) []byte {
 	_ = w.Write(CredentialReportColumns)
 	noKeys := []string{"false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"}
 
-	root := []string{"<root_account>", "arn:aws:iam::" + AccountID + ":root", reportTime(s.started),
+	root := []string{"<root_account>", "arn:aws:iam::" + s.accountID + ":root", reportTime(s.started),
 		"not_supported", "no_information", "not_supported", "not_supported", "false"}
 	_ = w.Write(append(root, noKeys...))
 

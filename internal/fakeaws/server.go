@@ -105,6 +105,10 @@ type Server struct {
 	calls       []Call
 	changed     chan struct{} // closed and replaced whenever calls or held change
 	reportDelay int
+
+	accountID string  // the account this state is; AccountID for the Server New returns
+	parent    *Server // the Server that listens, for an account AddAccount made; nil for it
+	accounts  accountsState
 }
 
 // New starts a fake on 127.0.0.1. The account starts with the bot's own user
@@ -126,6 +130,7 @@ func New(opts Options) *Server {
 		holds:       make(map[*hold]struct{}),
 		changed:     make(chan struct{}),
 		reportDelay: 1,
+		accountID:   AccountID,
 	}
 	s.AddUser(User{Name: BotUserName})
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
@@ -144,6 +149,9 @@ func New(opts Options) *Server {
 // Close wakes every held or delayed request (their connections are dropped)
 // and shuts the server down. It is safe to call more than once.
 func (s *Server) Close() {
+	if s.parent != nil {
+		return // an account of another Server: that one closes
+	}
 	s.closeOne.Do(func() {
 		close(s.closed)
 		s.srv.CloseClientConnections()
@@ -152,7 +160,12 @@ func (s *Server) Close() {
 }
 
 // URL is the endpoint's base URL, "http://127.0.0.1:PORT".
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string {
+	if s.parent != nil {
+		return s.parent.URL()
+	}
+	return s.srv.URL
+}
 
 // Env returns the environment a process needs to reach this fake through the
 // SDK's default configuration chain: AWS_ENDPOINT_URL_IAM,
@@ -203,6 +216,7 @@ type request struct {
 	params  url.Values
 	id      string
 	call    Call
+	key     *issuedKey // the temporary credentials it was signed with; nil for AccessKeyID
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -228,7 +242,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.drop(w, withCode(req.call, codeCanceled))
 		return
 	}
-	if code, ok := s.takeFault(req.action); ok {
+	// A request signed with an assumed role's credentials is served by that
+	// role's account; AssumeRole itself always by the Server that issues.
+	target := s
+	if req.key != nil && !(req.version == stsVersion && req.action == "AssumeRole") {
+		target = req.key.account
+	}
+	code, ok := s.takeFault(req.action)
+	if !ok && target != s {
+		code, ok = target.takeFault(req.action)
+	}
+	if ok {
 		switch code {
 		case codeNetwork:
 			s.delay(r.Context())
@@ -236,7 +260,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case codeNetworkAfter:
 			// The action takes effect; only its answer is lost.
-			_, _ = s.dispatch(req)
+			_, _ = target.dispatch(req)
 			s.delay(r.Context())
 			s.drop(w, withCode(req.call, codeNetworkAfter))
 			return
@@ -244,7 +268,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, req, nil, faultErr(code))
 		return
 	}
-	result, e := s.dispatch(req)
+	result, e := target.dispatch(req)
 	s.answer(w, r, req, result, e)
 }
 
@@ -308,14 +332,14 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, req *request, re
 	h.Set("X-Amzn-Requestid", req.id)
 	w.WriteHeader(call.Status)
 	_, _ = w.Write(buf.Bytes())
-	s.record(call)
+	s.recordFor(req, call)
 }
 
 // drop closes the connection without an answer and records the call with
 // Status 0.
 func (s *Server) drop(w http.ResponseWriter, call Call) {
 	call.Status = 0
-	s.record(call)
+	s.record(call) // on this Server only: a dropped request's account is not looked at
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			_ = conn.Close()
@@ -359,13 +383,15 @@ func withCode(c Call, code string) Call {
 	return c
 }
 
-// userARN is the ARN of the user called name under path.
-func userARN(path, name string) string {
+// userARN is the ARN of the user called name under path in s's account.
+func (s *Server) userARN(path, name string) string { return accountUserARN(s.accountID, path, name) }
+
+func accountUserARN(account, path, name string) string {
 	if path == "" {
 		path = "/"
 	}
-	return "arn:aws:iam::" + AccountID + ":user" + path + name
+	return "arn:aws:iam::" + account + ":user" + path + name
 }
 
-// callerARN is the ARN every request is made as.
-var callerARN = userARN("/", BotUserName)
+// callerARN is the ARN every request made with AccessKeyID is made as.
+var callerARN = accountUserARN(AccountID, "/", BotUserName)

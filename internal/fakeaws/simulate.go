@@ -138,7 +138,7 @@ func (s *Server) simulatePrincipalPolicy(req *request) (any, *apiError) {
 	if !strings.HasPrefix(source, "arn:aws:iam::") {
 		return nil, apiErr("InvalidInput", "Invalid ARN "+source+".")
 	}
-	if rest, ok := strings.CutPrefix(source, "arn:aws:iam::"+AccountID+":user/"); ok {
+	if rest, ok := strings.CutPrefix(source, "arn:aws:iam::"+s.accountID+":user/"); ok {
 		name := rest[strings.LastIndex(rest, "/")+1:]
 		if u, ok := s.users[name]; !ok || u.arn() != source {
 			return nil, apiErr("NoSuchEntity", "The user with name "+name+" cannot be found.")

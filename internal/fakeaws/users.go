@@ -47,6 +47,7 @@ type LoginProfile struct {
 // user is the fake's state for one user.
 type user struct {
 	User
+	account string // the ID of the account it lives in
 	profile LoginProfile
 	history []string // passwords set through the API, oldest first
 }
@@ -65,7 +66,7 @@ func (s *Server) AddUser(u User) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users[u.Name] = &user{User: u, profile: LoginProfile{CreateDate: u.PasswordCreated}}
+	s.users[u.Name] = &user{User: u, account: s.accountID, profile: LoginProfile{CreateDate: u.PasswordCreated}}
 }
 
 // User returns the named user as it is now.
@@ -109,7 +110,7 @@ func userID(name string) string {
 	return "AIDA" + base32.StdEncoding.EncodeToString(sum[:])[:17]
 }
 
-func (u *user) arn() string { return userARN(u.Path, u.Name) }
+func (u *user) arn() string { return accountUserARN(u.account, u.Path, u.Name) }
 
 func (u *user) xml() userXML {
 	x := userXML{
@@ -313,7 +314,7 @@ func (s *Server) listMFADevices(req *request) (any, *apiError) {
 		IsTruncated bool                  `xml:"IsTruncated"`
 	}
 	for i := range u.MFADevices {
-		serial := "arn:aws:iam::" + AccountID + ":mfa/" + u.Name
+		serial := "arn:aws:iam::" + s.accountID + ":mfa/" + u.Name
 		if i > 0 {
 			serial += "-" + strconv.Itoa(i+1)
 		}
@@ -337,10 +338,14 @@ func (s *Server) listAccountAliases(*request) (any, *apiError) {
 	return out, nil
 }
 
-func (s *Server) getCallerIdentity(*request) (any, *apiError) {
-	return struct {
+func (s *Server) getCallerIdentity(req *request) (any, *apiError) {
+	out := struct {
 		Arn     string `xml:"Arn"`
 		UserId  string `xml:"UserId"`
 		Account string `xml:"Account"`
-	}{callerARN, userID(BotUserName), AccountID}, nil
+	}{callerARN, userID(BotUserName), AccountID}
+	if k := req.key; k != nil {
+		out.Arn, out.UserId, out.Account = k.assumedARN(), k.roleID+":"+k.session, k.account.accountID
+	}
+	return out, nil
 }
