@@ -478,7 +478,7 @@ func exportedMetrics(t *testing.T) map[string]string {
 	m.Reset("delivered")
 	m.Decision("approved")
 	m.SlackCall("chat.postMessage", 429, time.Millisecond)
-	m.IAMCall("UpdateLoginProfile", "ok", time.Millisecond, 1)
+	m.IAMCall("", "UpdateLoginProfile", "ok", time.Millisecond, 1)
 	m.Connected(true, true)
 	m.ReminderSent(7)
 	m.ExpiringSoon(1)

@@ -111,9 +111,9 @@ users:
 	_, metrics := get(t, base+"/metrics")
 	for _, want := range []string{
 		`awsreset_commands_received_total{kind="slash_command"} 1`,
-		`awsreset_resets_total{outcome="delivered"} 1`,
+		`awsreset_resets_total{account="",outcome="delivered"} 1`,
 		`awsreset_ack_latency_seconds_count 1`,
-		`awsreset_iam_call_duration_seconds_count{action="UpdateLoginProfile",result="ok"} 1`,
+		`awsreset_iam_call_duration_seconds_count{account="",action="UpdateLoginProfile",result="ok"} 1`,
 		`awsreset_slack_call_duration_seconds_count{method="chat.postEphemeral",status="200"}`,
 		`awsreset_socket_connected 1`,
 	} {

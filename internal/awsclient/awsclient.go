@@ -3,14 +3,8 @@
 // STS clients from New, so each has the same retries, deadlines, rate
 // limit and metrics; a client made anywhere else would silently lack one.
 //
-// Clients for another AWS account are New again, with that account's
-// credentials in the aws.Config and its name in Options.Account:
-//
-//	acct := base.Copy()
-//	acct.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(own.STS, roleARN))
-//	opts.Account = "prod"
-//	prod := awsclient.New(acct, opts)
-//
+// Clients for another AWS account come from ForAccount: New again, with
+// that account's role as the credentials and its name in Options.Account.
 // base.Copy() keeps base's HTTP client, so every account shares one pool
 // of connections, with the deadlines Load gave it.
 package awsclient
@@ -34,8 +28,7 @@ import (
 // Options are what every client New makes is given.
 type Options struct {
 	// Account names the account the clients reach, as aws.accounts names
-	// it; "" is the bot's own account. It is carried in Clients for the
-	// code that reports on the account (issue 12 makes it a metrics label).
+	// it; "" is the bot's own account. It labels the call metrics.
 	Account string
 	// CallTimeout bounds each IAM or STS call, its retries included
 	// (aws.call_timeout); 0 adds no deadline of its own.
@@ -49,6 +42,8 @@ type Options struct {
 	Retry RetryOptions
 	// Metrics times and counts every call; nil records nothing.
 	Metrics *metrics.Metrics
+
+	invalidate func() // drops an assumed role's cached credentials (ForAccount)
 }
 
 // FromConfig returns the options aws.* asks for, with m for metrics (nil
@@ -74,9 +69,12 @@ func New(cfg aws.Config, o Options) Clients {
 	}
 	var common []func(*middleware.Stack) error
 	if o.Metrics != nil {
-		common = append(common, metrics.AWSMiddleware(o.Metrics))
+		common = append(common, metrics.AWSMiddleware(o.Metrics, o.Account))
 	}
-	common = append(common, callTimeout(o.CallTimeout))
+	common = append(common, callTimeout(o.CallTimeout), requestIDAgent)
+	if o.invalidate != nil {
+		common = append(common, expiredToken(o.invalidate))
+	}
 	// The rate limit is IAM's: STS has limits of its own, far above the
 	// bot's few calls.
 	iamAPI := append(slices.Clone(common), rateLimit(o.MaxCallsPerSecond))

@@ -39,7 +39,9 @@ func newRetryer(ro RetryOptions) aws.Retryer {
 			return rand.N(ceiling) + 1, nil
 		})
 		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{
-			Codes: map[string]struct{}{"EntityTemporarilyUnmodifiable": {}, "ConcurrentModification": {}},
+			// ExpiredToken: an assumed role's session ended early; the
+			// retry assumes it again (see expiredToken).
+			Codes: map[string]struct{}{"EntityTemporarilyUnmodifiable": {}, "ConcurrentModification": {}, "ExpiredToken": {}},
 		})
 	})
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // AWSMiddleware returns an SDK API option that times every IAM or STS call,
-// retries included, and counts its retries. Add it to a client's
-// APIOptions.
-func AWSMiddleware(m *Metrics) func(*middleware.Stack) error {
+// retries included, and counts its retries, labelled with the account the
+// client reaches ("" = the bot's own). Add it to a client's APIOptions.
+func AWSMiddleware(m *Metrics, account string) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("awsreset-metrics",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -31,7 +31,7 @@ func AWSMiddleware(m *Metrics) func(*middleware.Stack) error {
 				if attempts, ok := retry.GetAttemptResults(md); ok && len(attempts.Results) > 0 {
 					retries = len(attempts.Results) - 1
 				}
-				m.IAMCall(awsmiddleware.GetOperationName(ctx), result, time.Since(start), retries)
+				m.IAMCall(account, awsmiddleware.GetOperationName(ctx), result, time.Since(start), retries)
 				return out, md, err
 			}), middleware.After)
 	}

@@ -41,8 +41,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		resets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "awsreset_resets_total",
-			Help: "Reset requests by how they ended (delivered, refused, no_login_profile, ...).",
-		}, []string{"outcome"}),
+			Help: "Reset requests by how they ended (delivered, refused, no_login_profile, ...) and AWS account (aws.accounts[].name; \"\" = the bot's own).",
+		}, []string{"outcome", "account"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "awsreset_approval_decisions_total",
 			Help: "Approval decisions: approved, denied, expired.",
@@ -58,13 +58,13 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"method"}),
 		iamCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "awsreset_iam_call_duration_seconds",
-			Help:    "IAM and STS calls (retries included), by action and result.",
+			Help:    "IAM and STS calls (retries included), by action, result and AWS account (\"\" = the bot's own).",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"action", "result"}),
+		}, []string{"action", "result", "account"}),
 		iamRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "awsreset_iam_retries_total",
-			Help: "IAM attempts that were retried, by action.",
-		}, []string{"action"}),
+			Help: "IAM attempts that were retried, by action and AWS account.",
+		}, []string{"action", "account"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "awsreset_socket_reconnects_total",
 			Help: "Socket Mode connections made after the first.",
@@ -101,10 +101,15 @@ func (m *Metrics) Ack(d time.Duration) {
 	}
 }
 
-// Reset counts a request's outcome.
-func (m *Metrics) Reset(outcome string) {
+// Reset counts a request's outcome in the bot's own account.
+func (m *Metrics) Reset(outcome string) { m.ResetIn("", outcome) }
+
+// ResetIn counts a request's outcome in an account (aws.accounts[].name,
+// "" for the bot's own). Only configured names reach it, so the label is
+// bounded.
+func (m *Metrics) ResetIn(account, outcome string) {
 	if m != nil {
-		m.resets.WithLabelValues(outcome).Inc()
+		m.resets.WithLabelValues(outcome, account).Inc()
 	}
 }
 
@@ -126,14 +131,14 @@ func (m *Metrics) SlackCall(method string, status int, d time.Duration) {
 	}
 }
 
-// IAMCall records one IAM or STS call.
-func (m *Metrics) IAMCall(action, result string, d time.Duration, retries int) {
+// IAMCall records one IAM or STS call in an account ("" = the bot's own).
+func (m *Metrics) IAMCall(account, action, result string, d time.Duration, retries int) {
 	if m == nil {
 		return
 	}
-	m.iamCalls.WithLabelValues(action, result).Observe(d.Seconds())
+	m.iamCalls.WithLabelValues(action, result, account).Observe(d.Seconds())
 	if retries > 0 {
-		m.iamRetries.WithLabelValues(action).Add(float64(retries))
+		m.iamRetries.WithLabelValues(action, account).Add(float64(retries))
 	}
 }
 
