@@ -26,9 +26,11 @@ const requestColumns = `id, token, envelope_id, team_id, slack_user, iam_user, r
 //
 // In one transaction it refuses, returning the request that stands in the
 // way: [ErrDuplicate] with the request created from the same envelope;
-// [ErrActiveRequest] with the owner's active request; [ErrCooldown] with
-// the owner's last delivered request, when it was delivered less than
-// cooldown before r.CreatedAt (0: no cooldown). An ID or Token already in
+// [ErrActiveRequest] with the owner's active request in r's account;
+// [ErrCooldown] with the owner's last delivered request in r's account,
+// when it was delivered less than cooldown before r.CreatedAt (0: no
+// cooldown). Each (owner, account) is apart: a request in one account
+// neither blocks nor delays one in another. An ID or Token already in
 // use is an error that matches none of them.
 //
 // The database decides, so of any number of concurrent calls for one
@@ -92,8 +94,8 @@ func (d *sqlDB) create(ctx context.Context, tx *sql.Tx, r request.Request, coold
 	if cooldown == 0 {
 		return request.Request{}, nil
 	}
-	last, err := d.getRequest(ctx, tx, `slack_user = ? AND delivered_at IS NOT NULL AND id <> ?
-		ORDER BY delivered_at DESC, id DESC LIMIT 1`, r.SlackUser, r.ID)
+	last, err := d.getRequest(ctx, tx, `slack_user = ? AND account = ? AND delivered_at IS NOT NULL AND id <> ?
+		ORDER BY delivered_at DESC, id DESC LIMIT 1`, r.SlackUser, r.Account, r.ID)
 	if errors.Is(err, ErrNotFound) {
 		return request.Request{}, nil
 	}
@@ -119,8 +121,8 @@ func (d *sqlDB) refused(ctx context.Context, tx *sql.Tx, r request.Request) (req
 			return request.Request{}, err
 		}
 	}
-	existing, err := d.getRequest(ctx, tx, "slack_user = ? AND state IN "+placeholders(len(request.ActiveStates())),
-		append([]any{r.SlackUser}, stateArgs(request.ActiveStates())...)...)
+	existing, err := d.getRequest(ctx, tx, "slack_user = ? AND account = ? AND state IN "+placeholders(len(request.ActiveStates())),
+		append([]any{r.SlackUser, r.Account}, stateArgs(request.ActiveStates())...)...)
 	if err == nil {
 		return existing, ErrActiveRequest
 	}

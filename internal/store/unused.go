@@ -11,9 +11,10 @@ import (
 
 // latestDelivery is the condition that request r (the alias of the outer
 // query) is its IAM user's latest delivery: no other request for that IAM
-// user was delivered later (or at the same instant with a greater ID).
+// user, in the same AWS account, was delivered later (or at the same
+// instant with a greater ID).
 const latestDelivery = `NOT EXISTS (SELECT 1 FROM requests AS newer
-	WHERE newer.iam_user = r.iam_user AND newer.delivered_at IS NOT NULL
+	WHERE newer.iam_user = r.iam_user AND newer.account = r.account AND newer.delivered_at IS NOT NULL
 	AND (newer.delivered_at > r.delivered_at OR (newer.delivered_at = r.delivered_at AND newer.id > r.id)))`
 
 // UnusedCandidates lists what the unused-password sweeper may look at:
