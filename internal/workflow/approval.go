@@ -56,6 +56,10 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 		log.Warn("ignored an interaction", slog.String("reason", err.Error()))
 		return
 	}
+	if cb.BlockID == blockAccount {
+		w.handleAccountChoice(ctx, log, cb, c)
+		return
+	}
 	req, err := w.store.RequestByToken(ctx, c.token)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -66,7 +70,7 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 		w.replyToClick(ctx, log, cb, slacktext.Plain("This request is not known (any more). Nothing was changed."))
 		return
 	}
-	log = log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+	log = log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
 	if c.action == actionReveal {
 		w.handleReveal(ctx, log, cb, c, req)
 		return
@@ -90,7 +94,7 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 	}
 	if !approver || clicker == req.SlackUser || clicker == req.RequestedBy {
 		log.Warn("click refused: not an approver of this request", slog.Bool("approver", approver))
-		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionRefused, Actor: clicker,
+		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionRefused, Actor: clicker,
 			Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomeNotAllowed)})
 		text := "Only approvers can decide on password reset requests. Nothing was changed."
 		if approver {
@@ -139,13 +143,13 @@ func (w *Workflow) deny(ctx context.Context, log *slog.Logger, cb Click, c click
 		decided.ApprovalChannel, decided.ApprovalTS = c.channelID, c.messageTS
 	}
 	w.metrics.Decision(string(request.Denied))
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionDenied, Actor: clicker,
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionDenied, Actor: clicker,
 		Target: req.SlackUser, IAMUser: req.IAMUser})
 	log.Info("request decided", slog.String("decision", string(request.Denied)))
 	w.updateApprovalMessage(ctx, log, decided)
-	w.count(OutcomeDenied)
+	w.countIn(req.Account, OutcomeDenied)
 	w.tellDM(ctx, log, req.SlackUser, deniedMessage(req.ID, clicker))
-	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), slacktext.Mention(clicker)))
+	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s denied by %s.", req.ID, w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser), slacktext.Mention(clicker)))
 }
 
 // offerPassword tells the owner an approver said yes, with a button that
@@ -154,7 +158,7 @@ func (w *Workflow) deny(ctx context.Context, log *slog.Logger, cb Click, c click
 // is away: so the reset waits for the owner's click, when they are surely
 // looking, and the password is made only then.
 func (w *Workflow) offerPassword(ctx context.Context, log *slog.Logger, req request.Request) {
-	m := passwordOfferMessage(req)
+	m := passwordOfferMessage(req, w.iamText(req.IAMUser, req.Account))
 	dm, err := w.openDM(ctx, req.SlackUser)
 	if err == nil {
 		_, err = w.slack.Post(ctx, dm, m)
@@ -171,7 +175,7 @@ func (w *Workflow) offerPassword(ctx context.Context, log *slog.Logger, req requ
 func (w *Workflow) handleReveal(ctx context.Context, log *slog.Logger, cb Click, c click, req request.Request) {
 	if c.userID != req.SlackUser {
 		log.Warn("reveal refused: not the owner")
-		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionRefused, Actor: c.userID,
+		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionRefused, Actor: c.userID,
 			Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomeNotOwner)})
 		w.replyToClick(ctx, log, cb, slacktext.Plain("This button is for someone else. Nothing was changed."))
 		return
@@ -188,7 +192,7 @@ func (w *Workflow) handleReveal(ctx context.Context, log *slog.Logger, cb Click,
 	}
 	// runReset asks the gate again, as the last thing before IAM.
 	w.runReset(ctx, req, request.Approved, gateAgain)
-	m := passwordClaimedMessage(req, w.now())
+	m := passwordClaimedMessage(req, w.iamText(req.IAMUser, req.Account), w.now())
 	if err := w.slack.Update(ctx, c.channelID, c.messageTS, m); err != nil {
 		log.Warn("could not update the offer message", slog.Any(keyError, err))
 	}
@@ -217,7 +221,7 @@ func (w *Workflow) updateApprovalMessage(ctx context.Context, log *slog.Logger, 
 	if req.ApprovalChannel == "" || req.ApprovalTS == "" {
 		return
 	}
-	m := decidedMessage(req)
+	m := decidedMessage(req, w.iamText(req.IAMUser, req.Account))
 	if err := w.slack.Update(ctx, req.ApprovalChannel, req.ApprovalTS, m); err != nil {
 		log.Warn("could not update the approval message", slog.Any(keyError, err))
 	}
@@ -233,7 +237,7 @@ func (w *Workflow) sweepExpired(ctx context.Context) {
 		return
 	}
 	for _, req := range reqs {
-		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
 		expired, err := w.store.Move(ctx, req.ID, []request.State{request.Pending}, request.Expired, w.now(),
 			func(r *request.Request) { r.Outcome = string(OutcomeExpired) })
 		if errors.Is(err, store.ErrConflict) {
@@ -245,8 +249,8 @@ func (w *Workflow) sweepExpired(ctx context.Context) {
 		}
 		log.Info("request expired")
 		w.metrics.Decision(string(request.Expired))
-		w.count(OutcomeExpired)
-		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionExpired, Target: req.SlackUser, IAMUser: req.IAMUser})
+		w.countIn(req.Account, OutcomeExpired)
+		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionExpired, Target: req.SlackUser, IAMUser: req.IAMUser})
 		w.updateApprovalMessage(ctx, log, expired)
 		w.tellDM(ctx, log, req.SlackUser, expiredMessage(req.ID))
 	}
@@ -277,10 +281,12 @@ func parseClick(a Click, self Identity) (click, error) {
 	case a.BlockID == blockDecision && (a.ActionID == actionApprove || a.ActionID == actionDeny):
 	case a.BlockID == blockReveal && a.ActionID == actionReveal:
 	case isHomeDecision(a):
+	case a.BlockID == blockAccount && validChoiceClick(a.ActionID, a.Value):
+		// Its value is a signed choice, verified in handleAccountChoice.
 	default:
 		return click{}, errors.New("an action the bot never sent")
 	}
-	if !request.ValidToken(a.Value) {
+	if a.BlockID != blockAccount && !request.ValidToken(a.Value) {
 		return click{}, errors.New("a malformed token")
 	}
 	if a.TeamID != self.TeamID || (a.UserTeamID != "" && a.UserTeamID != self.TeamID) || a.EnterpriseID != self.EnterpriseID {
@@ -306,7 +312,7 @@ func (w *Workflow) sweepUnclaimed(ctx context.Context) {
 		if req.ExpiresAt.IsZero() || now.Before(req.ExpiresAt) {
 			continue
 		}
-		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
 		if _, err := w.store.Move(ctx, req.ID, []request.State{request.Approved}, request.Expired, now,
 			func(r *request.Request) { r.Outcome = string(OutcomeUnclaimed) }); err != nil {
 			if !errors.Is(err, store.ErrConflict) {
@@ -315,8 +321,8 @@ func (w *Workflow) sweepUnclaimed(ctx context.Context) {
 			continue
 		}
 		log.Info("approved request expired: the owner never asked for the password")
-		w.count(OutcomeUnclaimed)
-		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionExpired, Target: req.SlackUser,
+		w.countIn(req.Account, OutcomeUnclaimed)
+		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionExpired, Target: req.SlackUser,
 			IAMUser: req.IAMUser, Outcome: string(OutcomeUnclaimed)})
 		w.tellDM(ctx, log, req.SlackUser, unclaimedMessage(req.ID))
 	}

@@ -59,17 +59,39 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 		return
 	}
 
-	user, listed := w.users[cmd.UserID]
+	w.startSelf(ctx, log, cmd, requestID, p)
+}
+
+// startSelf is a person's request for their own password, in the account
+// they named, or in their only one; listed in several and naming none,
+// they get a button per account (offerAccounts), and the click comes back
+// here with the account named.
+func (w *Workflow) startSelf(ctx context.Context, log *slog.Logger, cmd Command, requestID string, p parsedCommand) {
+	account := p.account
+	if account == "" {
+		names := w.accountsListed(cmd.UserID)
+		if len(names) > 1 {
+			w.offerAccounts(ctx, log, cmd, requestID, p, names)
+			return
+		}
+		if len(names) == 1 {
+			account = names[0]
+		}
+	}
+	user, listed := w.listingOf(cmd.UserID, account)
 	if !listed {
-		w.refuse(ctx, log, requestID, cmd.UserID, RefusedNotListed, "")
+		// An account they are not listed in reads as not being listed.
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Account: account, Actor: cmd.UserID, Target: cmd.UserID,
+			Outcome: string(RefusedNotListed)}, cmd.UserID, refusedMessage())
 		return
 	}
-	log = log.With(slog.String(keyIAMUser, user.IAMUser))
+	log = log.With(slog.String(keyIAMUser, user.IAMUser), slog.String(keyAccount, account))
 	if reasonTooLong(p.reason) {
 		w.tellEphemeral(ctx, log, cmd.UserID, reasonTooLongMessage())
 		return
 	}
-	if p.reason == "" && w.needsApproval(user) && w.needsReason(p.account) &&
+	p.account = account // the modal's answer comes back with the account chosen
+	if p.reason == "" && w.needsApproval(user) && w.needsReason(account) &&
 		w.checkPerson(ctx, cmd.TeamID, cmd.EnterpriseID, cmd.UserID) == "" {
 		// Asked before the IAM look-ups: the trigger lasts 3 seconds. Only
 		// full members are asked, so the modal tells nobody else that they
@@ -80,7 +102,7 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 	req := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: cmd.TeamID,
 		SlackUser: cmd.UserID, IAMUser: user.IAMUser, RequestedBy: cmd.UserID, State: request.Approved,
-		Reason: p.reason,
+		Reason: p.reason, Account: account,
 	}
 	acct, o := w.mayProceed(ctx, req)
 	if o != "" {
@@ -95,14 +117,14 @@ func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID str
 
 	switch {
 	case noMFA && !w.cfg.Approval.Enabled():
-		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: cmd.UserID, Target: cmd.UserID,
-			IAMUser: user.IAMUser, Outcome: string(OutcomeNoMFA)}, cmd.UserID, noMFAMessage(user.IAMUser))
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Account: account, Actor: cmd.UserID, Target: cmd.UserID,
+			IAMUser: user.IAMUser, Outcome: string(OutcomeNoMFA)}, cmd.UserID, noMFAMessage(w.iamText(user.IAMUser, account)))
 		return
 	case noMFA, w.needsApproval(user):
 		// Without MFA the Slack account alone would be the key to the AWS
 		// account, so an approver must vouch even for people who need none.
 		req.State = request.Pending
-		if p.reason == "" && w.needsReason(p.account) {
+		if p.reason == "" && w.needsReason(account) {
 			w.askReason(ctx, log, cmd, requestID, p)
 			return
 		}
@@ -136,16 +158,32 @@ func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Comman
 			admin, notApproverMessage())
 		return
 	}
-	user, listed := w.users[target]
+	account := p.account
+	names := w.accountsListed(target)
+	_, inOwn := w.listingOf(target, "")
+	switch {
+	case account != "" || inOwn:
+		// Named, or the bot's own account as before accounts existed.
+	case len(names) == 1:
+		account = names[0]
+	case len(names) > 1:
+		// The approver names the account: buttons for them would be a
+		// choice made for someone else.
+		log.Info("asked the approver which AWS account")
+		w.tellEphemeral(ctx, log, admin, whichAccountMessage(w.cfg.Slack.Command, target, names))
+		return
+	}
+	user, listed := w.listingOf(target, account)
 	if !listed {
-		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Actor: admin, Target: target,
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Account: account, Actor: admin, Target: target,
 			Outcome: string(RefusedNotListed)}, admin, targetRefusedMessage(target))
 		return
 	}
+	log = log.With(slog.String(keyAccount, account))
 	now := w.now()
 	candidate := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: w.self.TeamID,
-		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved, Reason: p.reason,
+		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved, Reason: p.reason, Account: account,
 		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(w.cfg.Approval.Timeout.D()),
 	}
 	// An approver vouches for the person, so no MFA rule here; everything
@@ -158,9 +196,9 @@ func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Comman
 	if !ok {
 		return
 	}
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionApproved, Actor: admin,
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionApproved, Actor: admin,
 		Target: target, IAMUser: user.IAMUser, Outcome: string(OutcomeAdminInitiated)})
-	w.tellEphemeral(ctx, log, admin, adminStartedMessage(target, user.IAMUser, req.ID))
+	w.tellEphemeral(ctx, log, admin, adminStartedMessage(target, w.iamText(user.IAMUser, account), req.ID))
 	// The person may not be looking at Slack: they get a button, and the
 	// reset happens when they press it.
 	w.offerPassword(ctx, log, req)
@@ -189,12 +227,12 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 		return req, false
 	case errors.Is(err, store.ErrCooldown):
 		next := existing.UpdatedAt.Add(w.cfg.Reset.Cooldown.D()) // UpdatedAt: when it was delivered
-		w.decline(ctx, log, request.AuditEvent{RequestID: req.ID, Actor: req.RequestedBy, Target: req.SlackUser,
+		w.decline(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Actor: req.RequestedBy, Target: req.SlackUser,
 			IAMUser: req.IAMUser, Outcome: string(OutcomeCooldown)}, req.RequestedBy, cooldownMessage(next))
 		return req, false
 	case errors.Is(err, store.ErrActiveRequest):
 		log.Info("request refused: one already in progress", slog.String("active_request", existing.ID))
-		w.count(OutcomeActive)
+		w.countIn(req.Account, OutcomeActive)
 		m := activeRequestMessage(existing.ID)
 		if req.RequestedBy != req.SlackUser {
 			m = targetActiveMessage(req.SlackUser, existing.ID)
@@ -204,11 +242,11 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	case err != nil:
 		// No record, no reset.
 		log.Error("could not record the request; nothing reset", slog.Any(keyError, err))
-		w.count(OutcomeInternal)
+		w.countIn(req.Account, OutcomeInternal)
 		w.tellEphemeral(ctx, log, req.RequestedBy, failureMessage(OutcomeInternal, req.ID))
 		return req, false
 	}
-	if err := w.store.AppendAudit(ctx, request.AuditEvent{Time: now, RequestID: req.ID, Action: request.ActionRequested,
+	if err := w.store.AppendAudit(ctx, request.AuditEvent{Time: now, RequestID: req.ID, Account: req.Account, Action: request.ActionRequested,
 		Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(req.State), Reason: req.Reason}); err != nil {
 		log.Error("could not write the audit trail; nothing reset", slog.Any(keyError, err))
 		w.fail(ctx, log, req, req.State, OutcomeInternal)
@@ -230,7 +268,7 @@ func (w *Workflow) cooldownFor(req request.Request) time.Duration {
 // refuseAtCreation ends a request the gate stopped before it was
 // recorded: a refusal, or a failure to read the IAM user. tell hears m.
 func (w *Workflow) refuseAtCreation(ctx context.Context, log *slog.Logger, req request.Request, o Outcome, tell string, m slacktext.Message) {
-	e := request.AuditEvent{RequestID: req.ID, Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(o)}
+	e := request.AuditEvent{RequestID: req.ID, Account: req.Account, Actor: req.RequestedBy, Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(o)}
 	if o.refusal() {
 		if o == RefusedBadID {
 			tell = "" // nobody to answer
@@ -239,7 +277,7 @@ func (w *Workflow) refuseAtCreation(ctx context.Context, log *slog.Logger, req r
 		return
 	}
 	log.Warn("could not check the IAM user; nothing reset", slog.String(keyOutcome, string(o)))
-	w.count(o)
+	w.countIn(req.Account, o)
 	e.Action = request.ActionFailed
 	w.audit(ctx, log, e)
 	w.tellEphemeral(ctx, log, tell, m)
@@ -262,7 +300,7 @@ func (w *Workflow) refuse(ctx context.Context, log *slog.Logger, requestID, user
 // nobody).
 func (w *Workflow) decline(ctx context.Context, log *slog.Logger, e request.AuditEvent, tell string, m slacktext.Message) {
 	log.Info("request refused", slog.String(keyOutcome, e.Outcome))
-	w.count(Outcome(e.Outcome))
+	w.countIn(e.Account, Outcome(e.Outcome))
 	e.Action = request.ActionRefused
 	w.audit(ctx, log, e)
 	if tell != "" {

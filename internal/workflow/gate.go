@@ -3,9 +3,11 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
@@ -18,11 +20,12 @@ import (
 // look-ups, whether the request may go on (mayProceed), and the answer is
 // an Outcome whose words are in messages.go.
 
-// allowedNow is the part of the gate that needs no look-up: the owner is
-// still listed, still mapped to this same IAM user, and that user is not
-// protected by name. At start, every waiting request is held to it.
+// allowedNow is the part of the gate that needs no look-up: the request's
+// account is still configured, the owner still listed in it, still mapped
+// to this same IAM user there, and that user is not protected by name. At
+// start, every waiting request is held to it.
 func (w *Workflow) allowedNow(req request.Request) Outcome {
-	u, listed := w.users[req.SlackUser]
+	u, listed := w.listingOf(req.SlackUser, req.Account)
 	switch {
 	case !listed:
 		return RefusedNotListed
@@ -42,6 +45,7 @@ func (w *Workflow) allowedNow(req request.Request) Outcome {
 // still an approver and still a member. It returns what Inspect read, for
 // the MFA rule. Any error fails closed.
 func (w *Workflow) mayProceed(ctx context.Context, req request.Request) (reset.Account, Outcome) {
+	ctx = awsclient.WithRequestID(ctx, req.ID) // CloudTrail then names the request
 	if o := w.allowedNow(req); o != "" {
 		return reset.Account{}, o
 	}
@@ -53,8 +57,9 @@ func (w *Workflow) mayProceed(ctx context.Context, req request.Request) (reset.A
 			return reset.Account{}, OutcomeApproverGone
 		}
 	}
-	acct, err := w.resetter.Inspect(ctx, req.IAMUser)
+	acct, err := w.resetterFor(req.Account).Inspect(ctx, req.IAMUser)
 	if err != nil {
+		w.noteUnreachable(w.log.With(slog.String(keyRequest, req.ID), slog.String(keyAccount, req.Account)), err)
 		return acct, outcomeOf(err)
 	}
 	if w.isProtectedPath(acct.Path) {

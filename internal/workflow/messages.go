@@ -27,11 +27,14 @@ func WorkingMessage(requestID string) slacktext.Message {
 
 // passwordMessage carries the password. The password is only in the
 // blocks: the fallback text is what notifications and previews show.
-func passwordMessage(iamUser string, secret password.Secret, consoleURL, requestID string) slacktext.Message {
-	text := fmt.Sprintf("Your new temporary AWS console password for IAM user %s is ready. Only you can see it.", slacktext.Code(iamUser))
+//
+// iam, here and below, is the IAM user as iamText names it: with its
+// account, and already safe for Slack.
+func passwordMessage(iam string, secret password.Secret, consoleURL, requestID string) slacktext.Message {
+	text := fmt.Sprintf("Your new temporary AWS console password for IAM user %s is ready. Only you can see it.", iam)
 	body := fmt.Sprintf("Your new temporary AWS console password for IAM user %s:\n\n%s\n\n"+
 		"Sign in at <%s|%s>. AWS will ask you to choose a new password straight away.",
-		slacktext.Code(iamUser), "`"+secret.Reveal()+"`", slacktext.Escape(consoleURL), slacktext.Escape(consoleURL))
+		iam, "`"+secret.Reveal()+"`", slacktext.Escape(consoleURL), slacktext.Escape(consoleURL))
 	return slacktext.NewMessage(text,
 		slacktext.Section(body),
 		slacktext.Context(fmt.Sprintf("Only you can see this message, and it is gone when Slack reloads: copy the password now. Request %s.", requestID)),
@@ -40,14 +43,14 @@ func passwordMessage(iamUser string, secret password.Secret, consoleURL, request
 
 // resetNotice is the persistent note that a reset happened, so a reset
 // done from a hijacked Slack session cannot stay hidden from its owner.
-func resetNotice(iamUser, requestID string, at time.Time, by string) slacktext.Message {
+func resetNotice(iam, requestID string, at time.Time, by string) slacktext.Message {
 	who := ""
 	if by != "" {
 		who = fmt.Sprintf(" at the request of %s", slacktext.Mention(by))
 	}
 	return slacktext.Plain(fmt.Sprintf(":key: The AWS console password of IAM user %s was reset %s%s (request %s). "+
 		"The temporary password was shown to you alone.\nIf this wasn't you, tell your security team now.",
-		slacktext.Code(iamUser), slacktext.Date(at), who, requestID))
+		iam, slacktext.Date(at), who, requestID))
 }
 
 func refusedMessage() slacktext.Message { return slacktext.Plain(refusedWords) }
@@ -97,12 +100,12 @@ func expiredMessage(id string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("Nobody decided on your password reset request in time, so it expired (request %s). Nothing was changed; run the command again if you still need it.", id))
 }
 
-func dryRunMessage(iamUser, id string) slacktext.Message {
-	return slacktext.Plain(fmt.Sprintf("Dry run: IAM user %s has a console password, and I would now reset it and send you a temporary one. Nothing was changed (request %s).", slacktext.Code(iamUser), id))
+func dryRunMessage(iam, id string) slacktext.Message {
+	return slacktext.Plain(fmt.Sprintf("Dry run: IAM user %s has a console password, and I would now reset it and send you a temporary one. Nothing was changed (request %s).", iam, id))
 }
 
-func adminStartedMessage(target, iamUser, id string) slacktext.Message {
-	return slacktext.Plain(fmt.Sprintf("OK: I've sent %s a button to reset the console password of IAM user %s. The password goes to them alone, when they ask for it (request %s).", slacktext.Mention(target), slacktext.Code(iamUser), id))
+func adminStartedMessage(target, iam, id string) slacktext.Message {
+	return slacktext.Plain(fmt.Sprintf("OK: I've sent %s a button to reset the console password of IAM user %s. The password goes to them alone, when they ask for it (request %s).", slacktext.Mention(target), iam, id))
 }
 
 // outcomeWords is the one mapping from an outcome to what a person reads
@@ -139,6 +142,7 @@ var outcomeWords = map[Outcome]string{
 	OutcomeNotOwner:        "This button is for someone else. Nothing was changed.",
 	OutcomeRemapped:        refusedWords,
 	OutcomeApproverGone:    "The approval of this request no longer stands, so nothing was changed. Run the command again if you still need a new password.",
+	OutcomeUnreachable:     "I can't reach that AWS account right now, so nothing was changed. Please try again later; if it keeps happening, tell your AWS administrators (I've logged the details for them).",
 }
 
 const (
@@ -155,26 +159,26 @@ func failureMessage(o Outcome, id string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("%s (request %s)", s, id))
 }
 
-func noMFAMessage(iamUser string) slacktext.Message {
+func noMFAMessage(iam string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("IAM user %s has no MFA device, so I can't reset its password from Slack alone: "+
 		"whoever controls your Slack account would then control your AWS account. "+
-		"Ask your AWS administrators to reset it, or to help you set up MFA, then try again.", slacktext.Code(iamUser)))
+		"Ask your AWS administrators to reset it, or to help you set up MFA, then try again.", iam))
 }
 
-func unusedScrambledMessage(iamUser, requestID string, after time.Duration) slacktext.Message {
+func unusedScrambledMessage(iam, requestID string, after time.Duration) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("The temporary password for IAM user %s (request %s) was not used to sign in within %s, "+
 		"so I replaced it with a random one nobody knows. Nothing else changed. Run the command again when you're ready to sign in.",
-		slacktext.Code(iamUser), requestID, after))
+		iam, requestID, after))
 }
 
 // passwordOfferMessage tells the owner an approver said yes, with the
 // button that resets and shows the password.
-func passwordOfferMessage(req request.Request) slacktext.Message {
+func passwordOfferMessage(req request.Request, iam string) slacktext.Message {
 	text := fmt.Sprintf("%s approved resetting the AWS console password of IAM user %s (request %s).",
-		slacktext.Mention(req.DecidedBy), slacktext.Code(req.IAMUser), req.ID)
+		slacktext.Mention(req.DecidedBy), iam, req.ID)
 	if req.RequestedBy != req.SlackUser {
 		text = fmt.Sprintf("%s started a reset of the AWS console password of IAM user %s for you (request %s).",
-			slacktext.Mention(req.RequestedBy), slacktext.Code(req.IAMUser), req.ID)
+			slacktext.Mention(req.RequestedBy), iam, req.ID)
 	}
 	body := text + fmt.Sprintf("\nWhen you're ready to sign in, press the button: I'll reset the password then and show the new one to you alone. "+
 		"The offer expires %s. If you didn't ask for this, tell your security team.", slacktext.Date(req.ExpiresAt))
@@ -185,9 +189,9 @@ func passwordOfferMessage(req request.Request) slacktext.Message {
 // interruptedOfferMessage is the lasting note, after a restart, for a
 // request whose reset was cut short: the reset happens only when its owner
 // presses the button, so nothing is set while they may be away.
-func interruptedOfferMessage(req request.Request) slacktext.Message {
+func interruptedOfferMessage(req request.Request, iam string) slacktext.Message {
 	text := fmt.Sprintf("Your reset of the AWS console password of IAM user %s was interrupted when the bot restarted (request %s).",
-		slacktext.Code(req.IAMUser), req.ID)
+		iam, req.ID)
 	body := text + fmt.Sprintf("\nYour password may or may not have changed. When you're ready to sign in, press the button: "+
 		"I'll reset the password then and show the new one to you alone. The offer expires %s. "+
 		"If you didn't ask for this, tell your security team.", slacktext.Date(req.ExpiresAt))
@@ -196,8 +200,8 @@ func interruptedOfferMessage(req request.Request) slacktext.Message {
 }
 
 // passwordClaimedMessage replaces the offer once used.
-func passwordClaimedMessage(req request.Request, at time.Time) slacktext.Message {
-	return slacktext.Plain(fmt.Sprintf("Request %s for IAM user %s: you asked for the password %s. See below.", req.ID, slacktext.Code(req.IAMUser), slacktext.Date(at)))
+func passwordClaimedMessage(req request.Request, iam string, at time.Time) slacktext.Message {
+	return slacktext.Plain(fmt.Sprintf("Request %s for IAM user %s: you asked for the password %s. See below.", req.ID, iam, slacktext.Date(at)))
 }
 
 func unclaimedMessage(id string) slacktext.Message {
@@ -205,11 +209,11 @@ func unclaimedMessage(id string) slacktext.Message {
 }
 
 // approvalMessage is what approvers see while a request waits.
-func approvalMessage(req request.Request, noMFA bool) slacktext.Message {
+func approvalMessage(req request.Request, iam string, noMFA bool) slacktext.Message {
 	text := fmt.Sprintf("%s asks to reset the AWS console password of IAM user %s (request %s).",
-		slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), req.ID)
+		slacktext.Mention(req.SlackUser), iam, req.ID)
 	body := fmt.Sprintf("*Password reset request* %s\n%s asks to reset the AWS console password of IAM user %s.\nAsked %s; expires %s.",
-		req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), slacktext.Date(req.CreatedAt), slacktext.Date(req.ExpiresAt))
+		req.ID, slacktext.Mention(req.SlackUser), iam, slacktext.Date(req.CreatedAt), slacktext.Date(req.ExpiresAt))
 	if noMFA {
 		body += "\n:warning: This IAM user has *no MFA device*: approve only if you have confirmed who is asking, outside Slack."
 	}
@@ -219,9 +223,9 @@ func approvalMessage(req request.Request, noMFA bool) slacktext.Message {
 }
 
 // decidedMessage replaces the approval message once decided: no buttons.
-func decidedMessage(req request.Request) slacktext.Message {
+func decidedMessage(req request.Request, iam string) slacktext.Message {
 	body := fmt.Sprintf("*Password reset request* %s\n%s asked to reset the AWS console password of IAM user %s.",
-		req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser))
+		req.ID, slacktext.Mention(req.SlackUser), iam)
 	var outcome string
 	switch req.State {
 	case request.Denied:

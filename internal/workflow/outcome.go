@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
@@ -54,6 +55,7 @@ const (
 	OutcomeNotOwner        Outcome = "not_owner"
 	OutcomeRemapped        Outcome = "mapping_changed"            // the owner is now listed for another IAM user
 	OutcomeApproverGone    Outcome = "approver_no_longer_allowed" // who approved it may no longer approve
+	OutcomeUnreachable     Outcome = "account_unreachable"        // the account's role could not be assumed
 )
 
 // outcomes lists every Outcome, so tests can hold each to a label and
@@ -65,6 +67,7 @@ var outcomes = []Outcome{
 	OutcomeTimeout, OutcomeDeliveryFailed, OutcomeSlackFailed, OutcomeDryRun, OutcomeInterrupted, OutcomeNoMFA,
 	OutcomeNoUser, OutcomeUnusedScrambled, OutcomeInternal, OutcomeDenied, OutcomeExpired, OutcomeUnclaimed,
 	OutcomeAdminInitiated, OutcomePasswordSet, OutcomeNotAllowed, OutcomeNotOwner, OutcomeRemapped, OutcomeApproverGone,
+	OutcomeUnreachable,
 }
 
 // refusal reports whether o says who may not do what (as opposed to
@@ -83,6 +86,10 @@ func Outcomes() []Outcome { return append([]Outcome(nil), outcomes...) }
 
 // outcomeOf maps a reset error to an outcome, by type, never by text.
 func outcomeOf(err error) Outcome {
+	if _, ok := errors.AsType[*awsclient.AssumeRoleError](err); ok {
+		// First: STS's AccessDenied for the role is not IAM's for the call.
+		return OutcomeUnreachable
+	}
 	switch {
 	case errors.Is(err, reset.ErrNoLoginProfile):
 		return OutcomeNoLoginProfile

@@ -135,6 +135,7 @@ func FuzzParseClick(f *testing.F) {
 	v := validClick()
 	f.Add(v.BlockID, v.ActionID, v.Value, v.UserID, v.UserTeamID, v.TeamID, v.EnterpriseID)
 	f.Add(blockReveal, actionReveal, "x", "U1", "", "T1", "")
+	f.Add(blockAccount, actionAccountPrefix+"prod", "eyJyIjoiUiJ9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "U0AAAAAAAA", "", "T1", "")
 	f.Fuzz(func(t *testing.T, block, action, value, user, userTeam, team, enterprise string) {
 		c, err := parseClick(Click{BlockID: block, ActionID: action, Value: value, UserID: user, UserTeamID: userTeam,
 			TeamID: team, EnterpriseID: enterprise}, self)
@@ -142,7 +143,9 @@ func FuzzParseClick(f *testing.F) {
 			return
 		}
 		// Anything accepted is exactly what the bot sends, from its own team.
-		if c.action != actionApprove && c.action != actionDeny && c.action != actionReveal || !request.ValidToken(c.token) ||
+		_, isAccount := accountOfAction(c.action)
+		if block == blockAccount && !(isAccount && validChoiceClick(c.action, c.token)) ||
+			block != blockAccount && (c.action != actionApprove && c.action != actionDeny && c.action != actionReveal || !request.ValidToken(c.token)) ||
 			c.teamID != self.TeamID || c.enterpriseID != self.EnterpriseID {
 			t.Fatalf("parseClick accepted %+v", c)
 		}
@@ -151,7 +154,19 @@ func FuzzParseClick(f *testing.F) {
 
 // TestMessagesEscape checks that outside text reaches messages escaped.
 func TestMessagesEscape(t *testing.T) {
-	m := approvalMessage(request.Request{ID: "R0000000000", SlackUser: "U1><!channel", IAMUser: "x<!here>"}, false)
+	w := &Workflow{accounts: map[string]Account{"a<!here>": {ID: "<!channel>"}}}
+	for _, account := range []string{"", "a<!here>"} {
+		req := request.Request{ID: "R0000000000", SlackUser: "U1><!channel", IAMUser: "x<!here>", Account: account}
+		m := approvalMessage(req, w.iamText(req.IAMUser, req.Account), false)
+		out, _ := json.Marshal(m.Blocks)
+		if strings.Contains(string(out), "<!channel") || strings.Contains(string(out), "<!here") || strings.Contains(m.Text, "<!here") {
+			t.Errorf("approval message lets markup through: %s", out)
+		}
+	}
+}
+
+func TestMessagesEscapeOwnAccount(t *testing.T) {
+	m := approvalMessage(request.Request{ID: "R0000000000", SlackUser: "U1><!channel", IAMUser: "x<!here>"}, "`x`", false)
 	out, _ := json.Marshal(m.Blocks)
 	if strings.Contains(string(out), "<!channel") || strings.Contains(string(out), "<!here") || strings.Contains(m.Text, "<!here") {
 		t.Errorf("approval message lets markup through: %s", out)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
@@ -27,7 +28,10 @@ const (
 // and offered to its owner again (see resume): nobody is left with a password that no
 // one has seen.
 func (w *Workflow) runReset(ctx context.Context, req request.Request, from request.State, gate gateDone) {
-	log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+	log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser),
+		slog.String(keyAccount, req.Account))
+	ctx = awsclient.WithRequestID(ctx, req.ID) // CloudTrail then names the request
+	resetter := w.resetterFor(req.Account)
 	moved, err := w.store.Move(ctx, req.ID, []request.State{from}, request.Resetting, w.now(), nil)
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("request already taken further elsewhere", slog.String("state", string(moved.State)))
@@ -35,7 +39,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	}
 	if err != nil {
 		log.Error("could not record the reset; nothing reset", slog.Any(keyError, err))
-		w.count(OutcomeInternal)
+		w.countIn(req.Account, OutcomeInternal)
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInternal, req.ID))
 		return
 	}
@@ -65,16 +69,16 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	}
 
 	if w.cfg.Reset.DryRun {
-		if err := w.resetter.Check(ctx, req.IAMUser); err != nil {
+		if err := resetter.Check(ctx, req.IAMUser); err != nil {
 			w.failReset(ctx, log, req, err)
 			return
 		}
-		w.postEphemeral(ctx, log, dm, req.SlackUser, dryRunMessage(req.IAMUser, req.ID))
+		w.postEphemeral(ctx, log, dm, req.SlackUser, dryRunMessage(w.iamText(req.IAMUser, req.Account), req.ID))
 		w.fail(ctx, log, req, request.Resetting, OutcomeDryRun)
 		return
 	}
 
-	secret, err := w.resetter.Reset(ctx, req.IAMUser)
+	secret, err := resetter.Reset(ctx, req.IAMUser)
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		// Shutdown cut the IAM call short: whether IAM took the new password
 		// is unknown. Leave the request resetting; the next start offers it
@@ -90,10 +94,10 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		w.failReset(ctx, log, req, err)
 		return
 	}
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionReset, Actor: req.RequestedBy,
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionReset, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomePasswordSet)})
 
-	msg := passwordMessage(req.IAMUser, secret, w.console, req.ID)
+	msg := passwordMessage(w.iamText(req.IAMUser, req.Account), secret, w.consoleFor(req.Account), req.ID)
 	if err := w.slack.Ephemeral(ctx, dm, req.SlackUser, msg); err != nil {
 		log.Error("could not deliver the password; nobody has seen it", slog.Any(keyError, err))
 		w.fail(ctx, log, req, request.Resetting, OutcomeDeliveryFailed)
@@ -109,8 +113,8 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		// unless they press it.
 		log.Error("password delivered but the store did not record it", slog.Any(keyError, err))
 	}
-	w.count(OutcomeDelivered)
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionDelivered, Actor: req.RequestedBy,
+	w.countIn(req.Account, OutcomeDelivered)
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionDelivered, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomeDelivered)})
 	log.Info("password reset and delivered", slog.String(keyOutcome, string(OutcomeDelivered)))
 
@@ -118,9 +122,9 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	if req.RequestedBy != req.SlackUser {
 		by = req.RequestedBy
 	}
-	w.postMessage(ctx, log, dm, resetNotice(req.IAMUser, req.ID, now, by))
+	w.postMessage(ctx, log, dm, resetNotice(w.iamText(req.IAMUser, req.Account), req.ID, now, by))
 	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: console password of %s reset for %s%s; delivered.",
-		req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), byText(by)))
+		req.ID, w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser), byText(by)))
 }
 
 func byText(by string) string {
@@ -136,7 +140,10 @@ func (w *Workflow) failReset(ctx context.Context, log *slog.Logger, req request.
 	ctx, cancel := finishing(ctx)
 	defer cancel()
 	outcome := outcomeOf(err)
-	if outcome == OutcomeAccessDenied {
+	w.noteUnreachable(log, err)
+	if outcome == OutcomeUnreachable {
+		// Logged with the role and STS's code just above.
+	} else if outcome == OutcomeAccessDenied {
 		log.Error("AWS denied the bot's IAM call: grant iam:UpdateLoginProfile on this user to the bot's identity (see `bot policy`)",
 			slog.Any(keyError, err))
 	} else {
@@ -154,10 +161,10 @@ func (w *Workflow) fail(ctx context.Context, log *slog.Logger, req request.Reque
 		func(r *request.Request) { r.Outcome = string(outcome) }); err != nil {
 		log.Error("could not record the failure", slog.Any(keyError, err))
 	}
-	w.count(outcome)
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionFailed, Actor: req.RequestedBy,
+	w.countIn(req.Account, outcome)
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionFailed, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(outcome)})
-	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s failed: %s.", req.ID, slacktext.Code(req.IAMUser), slacktext.Mention(req.SlackUser), outcome))
+	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s failed: %s.", req.ID, w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser), outcome))
 }
 
 // finishTimeout bounds the steps after a request's deadline: recording
@@ -189,7 +196,7 @@ func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 			continue
 		}
 		for _, req := range reqs {
-			log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+			log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
 			if o := w.allowedNow(req); o != "" {
 				log.Info("ending a request the configuration no longer allows", slog.String(keyOutcome, string(o)))
 				jobs = append(jobs, func(ctx context.Context) { w.endNoLonger(ctx, log, req, req.State, o) })
@@ -218,11 +225,11 @@ func (w *Workflow) reoffer(ctx context.Context, log *slog.Logger, req request.Re
 		log.Error("could not record the new offer; the request stays as it was", slog.Any(keyError, err))
 		return
 	}
-	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionOffered, Target: req.SlackUser,
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionOffered, Target: req.SlackUser,
 		IAMUser: req.IAMUser, Outcome: string(OutcomeInterrupted)})
 	dm, err := w.openDM(ctx, req.SlackUser)
 	if err == nil {
-		_, err = w.slack.Post(ctx, dm, interruptedOfferMessage(offered))
+		_, err = w.slack.Post(ctx, dm, interruptedOfferMessage(offered, w.iamText(offered.IAMUser, offered.Account)))
 	}
 	if err != nil {
 		log.Error("could not offer the interrupted reset to its owner", slog.Any(keyError, err))

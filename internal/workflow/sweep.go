@@ -24,7 +24,7 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 	}
 	for _, req := range candidates {
 		deliveredAt := req.UpdatedAt
-		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
 		first, err := w.store.ClaimUnusedCheck(ctx, req.ID, now)
 		if err != nil || !first {
 			if err != nil {
@@ -32,7 +32,7 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 			}
 			continue
 		}
-		acct, err := w.resetter.Inspect(ctx, req.IAMUser)
+		acct, err := w.resetterFor(req.Account).Inspect(ctx, req.IAMUser)
 		if err != nil {
 			log.Error("could not read the last sign-in; the temporary password stays", slog.Any(keyError, err))
 			continue
@@ -40,15 +40,15 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 		if !acct.PasswordLastUsed.IsZero() && !acct.PasswordLastUsed.Before(deliveredAt) {
 			continue // they signed in, and so chose their own password
 		}
-		if err := w.resetter.Scramble(ctx, req.IAMUser); err != nil {
+		if err := w.resetterFor(req.Account).Scramble(ctx, req.IAMUser); err != nil {
 			log.Error("could not overwrite the unused temporary password", slog.Any(keyError, err))
 			continue
 		}
 		log.Info("unused temporary password overwritten", slog.String(keyOutcome, string(OutcomeUnusedScrambled)))
-		w.count(OutcomeUnusedScrambled)
-		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionScrambled, Target: req.SlackUser,
+		w.countIn(req.Account, OutcomeUnusedScrambled)
+		w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionScrambled, Target: req.SlackUser,
 			IAMUser: req.IAMUser, Outcome: string(OutcomeUnusedScrambled)})
-		w.tellDM(ctx, log, req.SlackUser, unusedScrambledMessage(req.IAMUser, req.ID, window))
+		w.tellDM(ctx, log, req.SlackUser, unusedScrambledMessage(w.iamText(req.IAMUser, req.Account), req.ID, window))
 	}
 }
 

@@ -71,7 +71,7 @@ func (w *Workflow) approve(ctx context.Context, log *slog.Logger, cb Click, clic
 	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Action: request.ActionApproved, Actor: clicker,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Account: req.Account, Reason: req.Reason})
 	log.Info("request decided", slog.String("decision", string(request.Approved)), slog.Int("approvals", len(tally.Approvers)))
-	w.updateMessage(ctx, log, decided, approvedMessage(decided, tally.Approvers))
+	w.updateMessage(ctx, log, decided, approvedMessage(decided, w.iamText(decided.IAMUser, decided.Account), tally.Approvers))
 	if cb.View != "" {
 		w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("Request %s is approved. Nothing more to do.", req.ID)))
 	}
@@ -109,7 +109,7 @@ func (w *Workflow) updateMessage(ctx context.Context, log *slog.Logger, req requ
 // approvalMessageFor is the approval message with the reason and, when
 // more than one approver is needed, who has approved so far.
 func (w *Workflow) approvalMessageFor(req request.Request, noMFA bool, approvers []string) slacktext.Message {
-	m := approvalMessage(req, noMFA)
+	m := approvalMessage(req, w.iamText(req.IAMUser, req.Account), noMFA)
 	extra := []slacktext.Block{slacktext.Section(reasonLine(req.Reason))}
 	if need := w.approvalFor(req.Account).Need(); need > 1 {
 		extra = append(extra, slacktext.Context(progressLine(approvers, need)))
@@ -145,8 +145,8 @@ func mentions(ids []string) string {
 
 // approvedMessage replaces the approval message once approved: who
 // approved, no buttons.
-func approvedMessage(req request.Request, approvers []string) slacktext.Message {
-	m := decidedMessage(req)
+func approvedMessage(req request.Request, iam string, approvers []string) slacktext.Message {
+	m := decidedMessage(req, iam)
 	if len(approvers) > 1 {
 		outcome := fmt.Sprintf(":white_check_mark: Approved by %s %s.", mentions(approvers), slacktext.Date(req.DecidedAt))
 		m.Text = fmt.Sprintf("Request %s: %s", req.ID, outcome)

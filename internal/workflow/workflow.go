@@ -102,6 +102,14 @@ type Options struct {
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics // may be nil
 	Now        func() time.Time // default time.Now
+	// Accounts are the AWS accounts of aws.accounts, by name, each with
+	// its own resetter and sign-in URL; Resetter and ConsoleURL are the
+	// bot's own account's. Every name in aws.accounts must be here.
+	Accounts map[string]Account
+	// ChoiceKey signs the account buttons a person with several accounts
+	// is offered; replicas given the same key accept each other's buttons.
+	// Nil: a random key of this process's own.
+	ChoiceKey []byte
 }
 
 // Workflow drives requests. Make one with New; call Start once the bot
@@ -115,7 +123,9 @@ type Workflow struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
-	users    map[string]config.User // allowlist by Slack user ID
+	listed   map[listing]config.User // allowlist by (Slack user ID, account)
+	accounts map[string]Account      // by name; "" is the bot's own
+	choice   []byte                  // key of the account buttons
 
 	self Identity // set by Start
 
@@ -134,14 +144,18 @@ func New(opts Options) (*Workflow, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	users := make(map[string]config.User, len(opts.Config.Users))
+	accounts, err := accountsOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	listed := make(map[listing]config.User, len(opts.Config.Users))
 	for _, u := range opts.Config.Users {
-		users[u.SlackUser] = u
+		listed[listing{u.SlackUser, u.Account}] = u
 	}
 	return &Workflow{
 		cfg: opts.Config, slack: opts.Slack, resetter: opts.Resetter, store: opts.Store, console: opts.ConsoleURL,
-		log: opts.Logger, metrics: opts.Metrics, now: opts.Now, users: users,
-		dms: map[string]string{},
+		log: opts.Logger, metrics: opts.Metrics, now: opts.Now, listed: listed, accounts: accounts,
+		choice: choiceKey(opts.ChoiceKey), dms: map[string]string{},
 	}, nil
 }
 
@@ -161,6 +175,7 @@ const (
 	keyOutcome = "outcome"
 	keyActor   = "actor"
 	keyError   = "error"
+	keyAccount = "account"
 )
 
 func truncate(s string, n int) string {
@@ -173,6 +188,12 @@ func truncate(s string, n int) string {
 // count records an outcome in awsreset_resets_total.
 func (w *Workflow) count(o Outcome) { w.metrics.Reset(string(o)) }
 
+// countIn records an outcome of a request in an account.
+func (w *Workflow) countIn(account string, o Outcome) { w.metrics.ResetIn(account, string(o)) }
+
 // isAccount reports whether name is a configured AWS account's name.
 // (With no accounts configured, no word is.)
-func (w *Workflow) isAccount(name string) bool { return false }
+func (w *Workflow) isAccount(name string) bool {
+	_, ok := w.accounts[name]
+	return ok && name != ""
+}
