@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -204,8 +203,12 @@ type flowTest struct {
 	slack *memSlack
 	iam   *memIAM
 	store *store.SQLite
-	flow  *Workflow
-	now   time.Time
+	// accts are the resetters of aws.accounts, by name (accounts_test.go).
+	accts map[string]Resetter
+	// log, if set, receives the workflow's log.
+	log  io.Writer
+	flow *Workflow
+	now  time.Time
 }
 
 const (
@@ -254,7 +257,7 @@ func (ft *flowTest) restart(edit func(*config.Config)) {
 		edit(&ft.cfg)
 	}
 	flow, err := New(Options{Config: ft.cfg, Slack: ft.slack, Resetter: ft.iam, Store: ft.store, ConsoleURL: "https://example.signin.aws.amazon.com/console",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return ft.now }})
+		Logger: ft.logger(), Now: func() time.Time { return ft.now }, Accounts: ft.accountOptions()})
 	if err != nil {
 		ft.t.Fatal(err)
 	}
