@@ -126,7 +126,8 @@ func (s *Server) ExpireCredentials() {
 }
 
 // issuedKey finds the temporary credentials of keyID, checking the
-// session token and the expiry as STS does.
+// session token and the expiry as STS does. An expired key comes back
+// with its error.
 func (s *Server) issuedKey(keyID, token string) (*issuedKey, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,7 +136,8 @@ func (s *Server) issuedKey(keyID, token string) (*issuedKey, *apiError) {
 	case !ok || token == "" || token != k.token:
 		return nil, apiErr("InvalidClientTokenId", knownErrors["InvalidClientTokenId"].message)
 	case k.expired || !s.now().Before(k.expires):
-		return nil, apiErr("ExpiredToken", knownErrors["ExpiredToken"].message)
+		// The key is returned too, so the refusal is recorded in its account.
+		return k, apiErr("ExpiredToken", knownErrors["ExpiredToken"].message)
 	}
 	return k, nil
 }

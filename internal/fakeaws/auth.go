@@ -79,10 +79,11 @@ func (s *Server) authenticate(r *http.Request, body []byte, req *request) *apiEr
 	secret := SecretAccessKey
 	if a.keyID != AccessKeyID {
 		k, e := s.issuedKey(a.keyID, r.Header.Get("X-Amz-Security-Token"))
+		req.key = k
 		if e != nil {
 			return e
 		}
-		req.key, secret = k, k.secret
+		secret = k.secret
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	if amzDate == "" || !strings.HasPrefix(amzDate, a.date) {

@@ -24,13 +24,14 @@ type CallerAPI interface {
 // in: https://ALIAS.signin.aws.amazon.com/console, or the account ID where
 // there is no alias, in the partition of the region.
 func SignInURL(ctx context.Context, a AccountAPI, c CallerAPI, region string) (string, error) {
-	domain := "signin.aws.amazon.com"
+	partition := "aws"
 	switch {
 	case strings.HasPrefix(region, "us-gov-"):
-		domain = "signin.amazonaws-us-gov.com"
+		partition = "aws-us-gov"
 	case strings.HasPrefix(region, "cn-"):
-		domain = "signin.amazonaws.cn"
+		partition = "aws-cn"
 	}
+	domain := signInDomain(partition)
 	aliases, err := a.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
 	if err == nil && len(aliases.AccountAliases) > 0 {
 		return fmt.Sprintf("https://%s.%s/console", aliases.AccountAliases[0], domain), nil
@@ -40,4 +41,23 @@ func SignInURL(ctx context.Context, a AccountAPI, c CallerAPI, region string) (s
 		return "", fmt.Errorf("name the AWS account for the sign-in URL: list account aliases: %w; get caller identity: %w", err, err2)
 	}
 	return fmt.Sprintf("https://%s.%s/console", aws.ToString(id.Account), domain), nil
+}
+
+// signInDomain is the console sign-in domain of a partition.
+func signInDomain(partition string) string {
+	switch partition {
+	case "aws-us-gov":
+		return "signin.amazonaws-us-gov.com"
+	case "aws-cn":
+		return "signin.amazonaws.cn"
+	}
+	return "signin.aws.amazon.com"
+}
+
+// AccountSignInURL is the sign-in URL of an account named by its ID (or
+// alias) in a partition (aws, aws-us-gov, aws-cn): what an account reached
+// through a role gets without a look-up, which would need the role before
+// the bot may start.
+func AccountSignInURL(partition, accountOrAlias string) string {
+	return fmt.Sprintf("https://%s.%s/console", accountOrAlias, signInDomain(partition))
 }

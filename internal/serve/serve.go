@@ -121,6 +121,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 		return err
 	}
 	resetter := reset.New(iamClient, gen, reset.Options{})
+	accounts, _ := Accounts(cfg, awsCfg, clients, awsOpts, gen)
 
 	var store Store
 	err = startup.Wait(ctx, start, "store", func(ctx context.Context) error {
@@ -148,6 +149,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 		Resetter:   resetter,
 		Store:      store,
 		ConsoleURL: signIn,
+		Accounts:   accounts,
 		Logger:     logger,
 		Metrics:    m,
 	}
@@ -173,7 +175,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 
 	logger.Info("aws-reset-bot starting", slog.String("version", so.Version), slog.Int("listed_users", len(cfg.Users)),
-		slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", store.String()),
+		slog.Int("aws_accounts", len(cfg.AWS.Accounts)), slog.Bool("approval", cfg.Approval.Enabled()), slog.String("store", store.String()),
 		slog.Bool("dry_run", cfg.Reset.DryRun), slog.String("console_url", signIn))
 	err = b.Run(ctx)
 	logger.Info("aws-reset-bot stopped")

@@ -1,6 +1,8 @@
 package slackbot
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"time"
@@ -21,6 +23,8 @@ type Options struct {
 	Resetter   workflow.Resetter
 	Store      workflow.Store
 	ConsoleURL string // where people sign in
+	// Accounts are the accounts of aws.accounts (serve.Accounts makes them).
+	Accounts   map[string]workflow.Account
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics // may be nil
 	HTTPClient *http.Client     // for the Slack Web API; default newHTTPClient
@@ -62,6 +66,7 @@ func New(opts Options) (*Bot, error) {
 	flow, err := workflow.New(workflow.Options{
 		Config: cfg, Slack: client, Resetter: opts.Resetter, Store: opts.Store, ConsoleURL: opts.ConsoleURL,
 		Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
+		Accounts: opts.Accounts, ChoiceKey: choiceKey(opts.Secrets.AppToken),
 	})
 	if err != nil {
 		return nil, err
@@ -76,4 +81,16 @@ func New(opts Options) (*Bot, error) {
 		ShutdownTimeout: opts.ShutdownTimeout, SweepInterval: sweep, PingInterval: opts.PingInterval,
 		Startup: opts.Startup,
 	})
+}
+
+// choiceKey derives the key that signs the account buttons from the app
+// token, so every replica of one app accepts the buttons of another, and
+// rotating the token retires the buttons.
+func choiceKey(appToken string) []byte {
+	if appToken == "" {
+		return nil // a key of the process's own
+	}
+	m := hmac.New(sha256.New, []byte(appToken))
+	m.Write([]byte("aws-reset-bot account choice v1"))
+	return m.Sum(nil)
 }
