@@ -53,10 +53,11 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tREQUEST\tACTION\tACTOR\tTARGET\tIAM USER\tOUTCOME\tREASON")
+	// ACCOUNT is aws.accounts[].name; "-" is the bot's own account.
+	fmt.Fprintln(tw, "TIME\tREQUEST\tACTION\tACTOR\tTARGET\tIAM USER\tACCOUNT\tOUTCOME\tREASON")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), dash(e.RequestID), e.Action,
-			dash(e.Actor), dash(e.Target), dash(e.IAMUser), dash(e.Outcome), dash(printable(e.Reason)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), dash(e.RequestID), e.Action,
+			dash(e.Actor), dash(e.Target), dash(e.IAMUser), dash(e.Account), dash(e.Outcome), dash(printable(e.Reason)))
 	}
 	return tw.Flush()
 }

@@ -25,7 +25,7 @@ func TestAuditCommand(t *testing.T) {
 		{Time: now.Add(-48 * time.Hour), RequestID: "ROLD0000000", Action: request.ActionRequested, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice"},
 		{Time: now.Add(-time.Hour), RequestID: "RNEW0000000", Action: request.ActionRequested, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice",
 			Reason: "locked out\tbefore\x1b[31m the\ndeploy"},
-		{Time: now.Add(-time.Minute), RequestID: "RNEW0000000", Action: request.ActionDelivered, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice", Outcome: "delivered"},
+		{Time: now.Add(-time.Minute), RequestID: "RNEW0000000", Action: request.ActionDelivered, Actor: "U0ALICE001", Target: "U0ALICE001", IAMUser: "alice", Account: "prod", Outcome: "delivered"},
 	}
 	for _, e := range events {
 		if err := st.AppendAudit(context.Background(), e); err != nil {
@@ -40,7 +40,7 @@ func TestAuditCommand(t *testing.T) {
 		t.Fatalf("audit = %v: %s", err, errOut.String())
 	}
 	if strings.Contains(out.String(), "ROLD0000000") || strings.Count(out.String(), "RNEW0000000") != 2 ||
-		!strings.Contains(out.String(), "TIME") {
+		!strings.Contains(out.String(), "TIME") || !strings.Contains(out.String(), "ACCOUNT") || !strings.Contains(out.String(), "  prod  ") {
 		t.Errorf("audit (last 24h) =\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "locked out before [31m the deploy") || strings.Contains(out.String(), "\x1b") {
@@ -56,7 +56,7 @@ func TestAuditCommand(t *testing.T) {
 		t.Fatalf("audit --json --since 3d printed %d lines; want 3:\n%s", len(lines), out.String())
 	}
 	var last request.AuditEvent
-	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil || last.Action != "delivered" || last.IAMUser != "alice" {
+	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil || last.Action != "delivered" || last.IAMUser != "alice" || last.Account != "prod" {
 		t.Errorf("last JSON line = %+v, %v", last, err)
 	}
 }
