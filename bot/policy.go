@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/iampolicy"
 )
 
@@ -17,8 +18,27 @@ func policyCommand(_ context.Context, args []string, stdout, stderr io.Writer) e
 	fs, path := newFlags("policy", stderr)
 	account := fs.String("account", "", "the 12-digit AWS account `ID` the bot runs in (default: the placeholder "+iampolicy.AccountPlaceholder+")")
 	partition := fs.String("partition", "", "the AWS `PARTITION`: "+strings.Join(iampolicy.Partitions, ", ")+" (default: that of aws.region, else aws)")
+	accountName := fs.String("account-name", "", "print the permission policy of the role in the aws.accounts entry `NAME` instead")
+	trust := fs.Bool("trust", false, "with --account-name: print the role's trust policy instead (needs --principal)")
+	principal := fs.String("principal", "", "the `ARN` of the bot's own identity (role or user), for --trust and --cloudformation")
+	cloudFormation := fs.Bool("cloudformation", false, "print a CloudFormation template that makes the role in each account of aws.accounts (for a StackSet)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
+	}
+	if *trust && (*accountName == "" || *principal == "") {
+		fmt.Fprintln(stderr, "--trust needs --account-name and --principal")
+		return errUsage
+	}
+	if *principal != "" && !iampolicy.IsPrincipalARN(*principal) {
+		fmt.Fprintf(stderr, "--principal: %q is not an IAM role or user ARN\n", *principal)
+		return errUsage
+	}
+	if *accountName != "" || *cloudFormation {
+		cfg, err := loadConfig(*path, stderr)
+		if err != nil {
+			return err
+		}
+		return accountPolicy(cfg, *accountName, *principal, *trust, *cloudFormation, stdout, stderr)
 	}
 	var bad bool
 	if *account != "" && !iampolicy.IsAccountID(*account) {
@@ -39,7 +59,7 @@ func policyCommand(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if *partition == "" {
 		*partition = iampolicy.PartitionOf(cfg.AWS.Region)
 	}
-	doc := iampolicy.Build(cfg, *account, *partition)
+	doc := iampolicy.BuildOwn(cfg, *account, *partition)
 	out, err := doc.JSON()
 	if err != nil {
 		return err
@@ -67,4 +87,35 @@ func policyCommand(_ context.Context, args []string, stdout, stderr io.Writer) e
 			" attach it as an inline role policy (limit %d) instead.\n", size, iampolicy.MaxManagedPolicySize, iampolicy.MaxInlineRolePolicySize)
 	}
 	return nil
+}
+
+// accountPolicy prints what a role in aws.accounts needs: its permission
+// policy, its trust policy, or the CloudFormation template for all.
+func accountPolicy(cfg config.Config, name, principal string, trust, cloudFormation bool, stdout, stderr io.Writer) error {
+	var out []byte
+	var err error
+	switch {
+	case cloudFormation:
+		if principal == "" {
+			fmt.Fprintln(stderr, "note: pass --principal ARN (the bot's own role or user) to fill the BotPrincipalArn parameter's default.")
+		}
+		out, err = iampolicy.CloudFormation(cfg, principal)
+	case trust:
+		doc, ok := iampolicy.Trust(cfg, name, principal)
+		if !ok {
+			return fmt.Errorf("--account-name: %q is not in aws.accounts", name)
+		}
+		out, err = doc.JSON()
+	default:
+		doc, ok := iampolicy.BuildAccount(cfg, name)
+		if !ok {
+			return fmt.Errorf("--account-name: %q is not in aws.accounts", name)
+		}
+		out, err = doc.JSON()
+	}
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(out)
+	return err
 }

@@ -192,7 +192,9 @@ func userARNs(cfg config.Config, account, part string) []string {
 	}
 	set := map[string]bool{}
 	for _, u := range cfg.Users {
-		if u.IAMUser == "" || left[u.IAMUser] {
+		// Users of aws.accounts are reset through their account's role,
+		// whose own policy names them (see ForAccount).
+		if u.IAMUser == "" || left[u.IAMUser] || u.Account != "" {
 			continue
 		}
 		set[fmt.Sprintf("arn:%s:iam::%s:user/%s", part, account, u.IAMUser)] = true
