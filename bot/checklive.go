@@ -27,8 +27,13 @@ func liveCheck(ctx context.Context, cfg config.Config, stdout io.Writer, getenv 
 	if err != nil {
 		c.AWSErr = err
 	} else {
-		clients := awsclient.New(awsCfg, awsclient.FromConfig(cfg.AWS, nil))
+		opts := awsclient.FromConfig(cfg.AWS, nil)
+		clients := awsclient.New(awsCfg, opts)
 		c.IAM, c.STS = clients.IAM, clients.STS
+		for _, a := range cfg.AWS.Accounts {
+			ac := awsclient.ForAccount(awsCfg, clients, a, opts)
+			c.Accounts = append(c.Accounts, livecheck.Account{Name: a.Name, RoleARN: a.RoleARN, IAM: ac.IAM, STS: ac.STS})
+		}
 	}
 
 	report := c.Run(ctx)

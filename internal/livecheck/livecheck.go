@@ -123,6 +123,9 @@ type Checker struct {
 	IAM    IAM
 	STS    STS
 	AWSErr error
+	// Accounts are aws.accounts' clients, each on its role; each account
+	// is checked after the bot's own.
+	Accounts []Account
 
 	// SlackCallTimeout bounds each Slack call, retries included; 0 means
 	// 30s. slack-go's client has no deadline of its own.
@@ -135,6 +138,9 @@ func (c Checker) Run(ctx context.Context) Report {
 	var r Report
 	c.checkSlack(ctx, &r)
 	c.checkAWS(ctx, &r)
+	if c.AWSErr == nil {
+		c.checkAccounts(ctx, &r)
+	}
 	return r
 }
 
