@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/serve"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -74,15 +75,40 @@ func remind(ctx context.Context, cfg config.Config, secrets config.Secrets, logg
 		defer s.Close()
 		st = s
 	}
-	rem, err := reminder.New(serve.ReminderOptions(cfg, secrets, iamClient, st, signIn, logger, nil))
+	opts := awsclient.FromConfig(cfg.AWS, nil)
+	gen, err := password.NewGenerator(cfg.Reset.PasswordLength)
 	if err != nil {
 		return err
 	}
-	rep, err := rem.RunOnce(ctx, time.Now(), ro.dryRun)
-	if err != nil {
-		return err
+	accounts, accountClients := serve.Accounts(cfg, awsCfg, clients, opts, gen)
+	var errs []error
+	for _, o := range serve.EveryAccountReminders(cfg, secrets, iamClient, signIn, accounts, accountClients, st, logger, nil) {
+		if len(cfg.AWS.Accounts) > 0 {
+			fmt.Fprintf(stdout, "%s:\n", accountHeading(o.Account, o.AccountID))
+		}
+		rem, err := reminder.New(o)
+		if err != nil {
+			return err
+		}
+		rep, err := rem.RunOnce(ctx, time.Now(), ro.dryRun)
+		if err != nil {
+			// One account out of reach does not hide the others' reminders.
+			fmt.Fprintf(stdout, "  could not read expiry dates: %v\n", err)
+			errs = append(errs, err)
+			continue
+		}
+		if err := printReminders(stdout, rep, ro.dryRun); err != nil {
+			return err
+		}
 	}
-	return printReminders(stdout, rep, ro.dryRun)
+	return errors.Join(errs...)
+}
+
+func accountHeading(name, id string) string {
+	if name == "" {
+		return "The bot's own account"
+	}
+	return fmt.Sprintf("AWS account %s (%s)", name, id)
 }
 
 // noStore stands in for the store in a dry run, which never records.

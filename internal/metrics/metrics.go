@@ -24,7 +24,7 @@ type Metrics struct {
 	reconnects     prometheus.Counter
 	connected      prometheus.Gauge
 	remindersSent  *prometheus.CounterVec
-	expiringWithin prometheus.Gauge
+	expiringWithin *prometheus.GaugeVec
 }
 
 // New creates the metrics and registers them on reg.
@@ -77,10 +77,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "awsreset_reminders_sent_total",
 			Help: "Password expiry reminders sent, by threshold in days (0 = already expired).",
 		}, []string{"days"}),
-		expiringWithin: prometheus.NewGauge(prometheus.GaugeOpts{
+		expiringWithin: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "awsreset_users_expiring_within_7d",
-			Help: "Listed users whose console password expires within 7 days, at the last reminder run.",
-		}),
+			Help: "Listed users whose console password expires within 7 days, at the last reminder run, by AWS account (\"\" = the bot's own).",
+		}, []string{"account"}),
 	}
 	reg.MustRegister(m.commands, m.ackLatency, m.resets, m.decisions, m.slackCalls, m.slackRetries,
 		m.iamCalls, m.iamRetries, m.reconnects, m.connected, m.remindersSent, m.expiringWithin)
@@ -165,9 +165,14 @@ func (m *Metrics) ReminderSent(days int) {
 	}
 }
 
-// ExpiringSoon sets how many listed users expire within 7 days.
-func (m *Metrics) ExpiringSoon(n int) {
+// ExpiringSoon sets how many listed users of the bot's own account expire
+// within 7 days.
+func (m *Metrics) ExpiringSoon(n int) { m.ExpiringSoonIn("", n) }
+
+// ExpiringSoonIn sets how many listed users of an account expire within 7
+// days; each account's reminders set their own.
+func (m *Metrics) ExpiringSoonIn(account string, n int) {
 	if m != nil {
-		m.expiringWithin.Set(float64(n))
+		m.expiringWithin.WithLabelValues(account).Set(float64(n))
 	}
 }

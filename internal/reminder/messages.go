@@ -55,14 +55,14 @@ func (r *Reminder) message(e Entry, protected bool) slacktext.Message {
 	if e.Expired() {
 		return r.expiredMessage(e, protected)
 	}
-	text := fmt.Sprintf("Your AWS console password for IAM user %s expires %s.", slacktext.Escape(e.IAMUser), inDays(e.DaysLeft))
+	text := fmt.Sprintf("Your AWS console password for IAM user %s expires %s.", r.iamPlain(e.IAMUser), inDays(e.DaysLeft))
 	signIn := ""
 	if r.signIn != "" {
 		signIn = "sign in at " + slacktext.Link(r.signIn, r.signIn) + ", then "
 	}
 	body := fmt.Sprintf(":hourglass_flowing_sand: Your AWS console password for IAM user %s expires *%s*, on %s.\n"+
 		"Change it before then: %sopen %s and choose *Update console password*.",
-		slacktext.Code(e.IAMUser), inDays(e.DaysLeft), slacktext.Date(e.Expires), signIn, slacktext.Link(r.change, "Security credentials"))
+		r.iamText(e.IAMUser), inDays(e.DaysLeft), slacktext.Date(e.Expires), signIn, slacktext.Link(r.change, "Security credentials"))
 	note := fmt.Sprintf("If you miss it, %s here in Slack gets you a new temporary password.", slacktext.Code(r.command))
 	if protected {
 		note = "If you miss it, ask your AWS administrators: this bot does not reset this account."
@@ -72,7 +72,7 @@ func (r *Reminder) message(e Entry, protected bool) slacktext.Message {
 
 // expiredMessage offers the command; it never resets on its own.
 func (r *Reminder) expiredMessage(e Entry, protected bool) slacktext.Message {
-	text := fmt.Sprintf("Your AWS console password for IAM user %s has expired.", slacktext.Escape(e.IAMUser))
+	text := fmt.Sprintf("Your AWS console password for IAM user %s has expired.", r.iamPlain(e.IAMUser))
 	where := ""
 	if r.signIn != "" {
 		where = " at " + slacktext.Link(r.signIn, r.signIn)
@@ -83,6 +83,23 @@ func (r *Reminder) expiredMessage(e Entry, protected bool) slacktext.Message {
 	}
 	body := fmt.Sprintf(":lock: Your AWS console password for IAM user %s expired on %s.\n"+
 		"AWS asks you for a new one when you next sign in%s. %s",
-		slacktext.Code(e.IAMUser), slacktext.Date(e.Expires), where, next)
+		r.iamText(e.IAMUser), slacktext.Date(e.Expires), where, next)
 	return slacktext.Message{Text: text, Blocks: []slack.Block{slacktext.Section(body)}}
+}
+
+// iamText names the IAM user in a message, with its account's name and ID
+// when it is in one of aws.accounts.
+func (r *Reminder) iamText(iamUser string) string {
+	if r.opts.Account == "" {
+		return slacktext.Code(iamUser)
+	}
+	return fmt.Sprintf("%s in AWS account %s (%s)", slacktext.Code(iamUser), slacktext.Code(r.opts.Account), slacktext.Escape(r.opts.AccountID))
+}
+
+// iamPlain is iamText for the notification text.
+func (r *Reminder) iamPlain(iamUser string) string {
+	if r.opts.Account == "" {
+		return slacktext.Escape(iamUser)
+	}
+	return slacktext.Escape(fmt.Sprintf("%s in AWS account %s (%s)", iamUser, r.opts.Account, r.opts.AccountID))
 }

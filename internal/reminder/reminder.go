@@ -79,6 +79,11 @@ type Options struct {
 	ConsoleURL string
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics // may be nil
+	// Account is the aws.accounts entry this Reminder reads, whose users
+	// alone it reminds ("" = the bot's own account, and its users), with
+	// IAM on that account's role; AccountID names it in the messages. One
+	// Reminder per account.
+	Account, AccountID string
 
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -107,8 +112,8 @@ type Reminder struct {
 	log       *slog.Logger
 	metrics   *metrics.Metrics
 	now       func() time.Time
-	users     []config.User
-	days      []int // ascending
+	users     []config.User // of opts.Account
+	days      []int         // ascending
 	hour, min int
 	zone      *time.Location // nil: each person's own
 	command   string
@@ -165,7 +170,7 @@ func New(opts Options) (*Reminder, error) {
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
 		now:       opts.Now,
-		users:     slices.Clone(opts.Config.Users),
+		users:     usersIn(opts.Config.Users, opts.Account),
 		days:      slices.Compact(days),
 		hour:      hour,
 		min:       minute,
@@ -205,6 +210,7 @@ const (
 type Entry struct {
 	SlackUser string
 	IAMUser   string
+	Account   string // aws.accounts[].name; "" for the bot's own
 	Expires   time.Time
 	// Days is the threshold crossed, in days; 0 for an expired password.
 	Days int
@@ -289,7 +295,7 @@ func (r *Reminder) RunOnce(ctx context.Context, now time.Time, dryRun bool) (Rep
 			r.log.Info("passwords in this AWS account never expire (no maximum password age in the password policy): no reminders to send",
 				slog.String(keySource, exp.source))
 		}
-		r.metrics.ExpiringSoon(0)
+		r.metrics.ExpiringSoonIn(r.opts.Account, 0)
 		return rep, nil
 	}
 	r.mu.Lock()
@@ -330,14 +336,14 @@ func (r *Reminder) RunOnce(ctx context.Context, now time.Time, dryRun bool) (Rep
 	r.mu.Lock()
 	r.watched = watched
 	r.mu.Unlock()
-	r.metrics.ExpiringSoon(rep.ExpiringSoon)
+	r.metrics.ExpiringSoonIn(r.opts.Account, rep.ExpiringSoon)
 	return rep, nil
 }
 
 // check decides whether u is due a reminder at now. An entry with an
 // Outcome already set is one whose person could not be looked up.
 func (r *Reminder) check(ctx context.Context, u config.User, e expiry, now time.Time) (Entry, bool) {
-	entry := Entry{SlackUser: u.SlackUser, IAMUser: u.IAMUser, Expires: e.expires}
+	entry := Entry{SlackUser: u.SlackUser, IAMUser: u.IAMUser, Account: r.opts.Account, Expires: e.expires}
 	zone, err := r.zoneOf(ctx, u.SlackUser, now)
 	switch {
 	case errors.Is(err, errDeactivated):
@@ -355,17 +361,21 @@ func (r *Reminder) check(ctx context.Context, u config.User, e expiry, now time.
 	}
 	entry.Zone = zone
 	entry.Days, entry.DaysLeft, entry.DueSince = d.days, d.daysLeft, d.dueSince
-	entry.Key = reminderKey(u.SlackUser, u.IAMUser, d.days, e.expires)
+	entry.Key = reminderKey(u.SlackUser, r.opts.Account, u.IAMUser, d.days, e.expires)
 	return entry, true
 }
 
-// reminderKey names a reminder in the store: one per person, IAM user,
-// threshold ("expired" for the notice after expiry) and expiry date, so a
-// new password starts afresh.
-func reminderKey(slackUser, iamUser string, days int, expires time.Time) string {
+// reminderKey names a reminder in the store: one per person, account, IAM
+// user, threshold ("expired" for the notice after expiry) and expiry date,
+// so a new password starts afresh. The bot's own account keeps the keys it
+// had before accounts, so no reminder is sent twice across the upgrade.
+func reminderKey(slackUser, account, iamUser string, days int, expires time.Time) string {
 	threshold := fmt.Sprint(days)
 	if days == 0 {
 		threshold = "expired"
+	}
+	if account != "" {
+		iamUser = account + ":" + iamUser // ':' is in no IAM user name
 	}
 	return fmt.Sprintf("reminder/%s/%s/%s/%s", slackUser, iamUser, threshold, expires.UTC().Format(time.DateOnly))
 }
@@ -424,7 +434,7 @@ func (r *Reminder) openDM(ctx context.Context, userID string) (string, error) {
 
 func (e Entry) attrs() []any {
 	attrs := []any{slog.String(keySlackUser, e.SlackUser), slog.String(keyIAMUser, e.IAMUser),
-		slog.Time(keyExpires, e.Expires)}
+		slog.String("account", e.Account), slog.Time(keyExpires, e.Expires)}
 	if e.Key != "" {
 		attrs = append(attrs, slog.Int(keyDays, e.Days), slog.String(keyKey, e.Key))
 	}
@@ -435,4 +445,15 @@ func (e Entry) attrs() []any {
 		attrs = append(attrs, slog.Any(keyError, e.Err))
 	}
 	return attrs
+}
+
+// usersIn are the users of the account called name.
+func usersIn(users []config.User, name string) []config.User {
+	var out []config.User
+	for _, u := range users {
+		if u.Account == name {
+			out = append(out, u)
+		}
+	}
+	return out
 }

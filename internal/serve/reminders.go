@@ -3,13 +3,16 @@ package serve
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/metrics"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/reminder"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/workflow"
 )
 
 // ReminderOptions wires reminders the way run and remind share.
@@ -24,6 +27,25 @@ func ReminderOptions(cfg config.Config, secrets config.Secrets, iamClient remind
 		Logger:     logger,
 		Metrics:    m,
 	}
+}
+
+// EveryAccountReminders are the options of one Reminder per account: the
+// bot's own (when some listed user is in it) on own, and each of
+// aws.accounts on its role's IAM client, with its sign-in URL.
+func EveryAccountReminders(cfg config.Config, secrets config.Secrets, own reminder.IAM, ownConsole string,
+	accounts map[string]workflow.Account, clients map[string]awsclient.Clients, st reminder.Store,
+	logger *slog.Logger, m *metrics.Metrics) []reminder.Options {
+	var out []reminder.Options
+	if slices.ContainsFunc(cfg.Users, func(u config.User) bool { return u.Account == "" }) {
+		out = append(out, ReminderOptions(cfg, secrets, own, st, ownConsole, logger, m))
+	}
+	for _, a := range cfg.AWS.Accounts {
+		o := ReminderOptions(cfg, secrets, clients[a.Name].IAM, st, accounts[a.Name].ConsoleURL,
+			logger.With(slog.String("account", a.Name)), m)
+		o.Account, o.AccountID = a.Name, a.AccountID()
+		out = append(out, o)
+	}
+	return out
 }
 
 // reminderSlack is the Web API client reminders are posted with. It

@@ -121,7 +121,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 		return err
 	}
 	resetter := reset.New(iamClient, gen, reset.Options{})
-	accounts, _ := Accounts(cfg, awsCfg, clients, awsOpts, gen)
+	accounts, accountClients := Accounts(cfg, awsCfg, clients, awsOpts, gen)
 
 	var store Store
 	err = startup.Wait(ctx, start, "store", func(ctx context.Context) error {
@@ -167,11 +167,13 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 
 	if cfg.Reminders.Enabled {
-		stopReminders, err := startReminders(ctx, ReminderOptions(cfg, secrets, iamClient, store, signIn, logger, m))
-		if err != nil {
-			return err
+		for _, ro := range EveryAccountReminders(cfg, secrets, iamClient, signIn, accounts, accountClients, store, logger, m) {
+			stopReminders, err := startReminders(ctx, ro)
+			if err != nil {
+				return err
+			}
+			defer stopReminders()
 		}
-		defer stopReminders()
 	}
 
 	logger.Info("aws-reset-bot starting", slog.String("version", so.Version), slog.Int("listed_users", len(cfg.Users)),
