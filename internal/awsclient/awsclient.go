@@ -82,11 +82,11 @@ func New(cfg aws.Config, o Options) Clients {
 		Account: o.Account,
 		IAM: iam.NewFromConfig(cfg, func(opts *iam.Options) {
 			opts.APIOptions = append(opts.APIOptions, iamAPI...)
-			opts.Retryer = newRetryer(o.Retry)
+			opts.Retryer = newRetryer(o.Retry, o.invalidate != nil)
 		}),
 		STS: sts.NewFromConfig(cfg, func(opts *sts.Options) {
 			opts.APIOptions = append(opts.APIOptions, common...)
-			opts.Retryer = newRetryer(o.Retry)
+			opts.Retryer = newRetryer(o.Retry, o.invalidate != nil)
 		}),
 	}
 }

@@ -17,8 +17,9 @@ type RetryOptions struct {
 }
 
 // newRetryer retries throttling, 5xx, network errors and
-// EntityTemporarilyUnmodifiable with full-jitter exponential backoff.
-func newRetryer(ro RetryOptions) aws.Retryer {
+// EntityTemporarilyUnmodifiable with full-jitter exponential backoff; and,
+// for an assumed role's clients (reassume), ExpiredToken.
+func newRetryer(ro RetryOptions, reassume bool) aws.Retryer {
 	if ro.MaxAttempts == 0 {
 		ro.MaxAttempts = 5
 	}
@@ -38,10 +39,13 @@ func newRetryer(ro RetryOptions) aws.Retryer {
 			ceiling := min(ro.MaxDelay, ro.BaseDelay<<min(attempt, 20))
 			return rand.N(ceiling) + 1, nil
 		})
-		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{
-			// ExpiredToken: an assumed role's session ended early; the
-			// retry assumes it again (see expiredToken).
-			Codes: map[string]struct{}{"EntityTemporarilyUnmodifiable": {}, "ConcurrentModification": {}, "ExpiredToken": {}},
-		})
+		codes := map[string]struct{}{"EntityTemporarilyUnmodifiable": {}, "ConcurrentModification": {}}
+		if reassume {
+			// The role's session ended early: the retry assumes it again
+			// (see expiredToken). The bot's own expired keys would only
+			// expire again.
+			codes["ExpiredToken"] = struct{}{}
+		}
+		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: codes})
 	})
 }

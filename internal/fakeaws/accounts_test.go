@@ -158,3 +158,28 @@ func TestExpireCredentials(t *testing.T) {
 		t.Errorf("own GetCallerIdentity = %v, %v", id, err)
 	}
 }
+
+func TestAccountHoldAndFaults(t *testing.T) {
+	s := start(t, Options{})
+	prod := s.AddAccount("111111111111", AccountOptions{})
+	prod.AddRole(Role{Name: "r"})
+	prod.AddUser(User{Name: "bob"})
+	c := assumed(s, prod.RoleARN("r"), "", "aws-reset-bot")
+	prod.FailNext("GetUser", 1, "ServiceFailure")
+	if _, err := c.GetUser(t.Context(), &iam.GetUserInput{UserName: aws.String("bob")}); apiCode(err) != "ServiceFailure" {
+		t.Errorf("GetUser with a fault injected in prod = %v; want ServiceFailure", err)
+	}
+	release := prod.Hold("GetUser")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.GetUser(t.Context(), &iam.GetUserInput{UserName: aws.String("bob")})
+		done <- err
+	}()
+	if _, err := prod.WaitHeld(t.Context(), "GetUser"); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Errorf("GetUser after the hold = %v", err)
+	}
+}

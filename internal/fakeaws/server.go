@@ -238,15 +238,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, req, nil, e)
 		return
 	}
-	if !s.waitHolds(r.Context(), req) {
-		s.drop(w, withCode(req.call, codeCanceled))
-		return
-	}
 	// A request signed with an assumed role's credentials is served by that
 	// role's account; AssumeRole itself always by the Server that issues.
 	target := s
 	if req.key != nil && !(req.version == stsVersion && req.action == "AssumeRole") {
 		target = req.key.account
+	}
+	if !s.waitHolds(r.Context(), req) || target != s && !target.waitHolds(r.Context(), req) {
+		s.drop(w, withCode(req.call, codeCanceled))
+		return
 	}
 	code, ok := s.takeFault(req.action)
 	if !ok && target != s {
