@@ -159,6 +159,22 @@ func (w *Workflow) sign(c choice) string {
 	return enc + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// signWithin signs c, shortening its reason until the value fits in a
+// button (JSON escapes and base64 can make a reason several times longer).
+func (w *Workflow) signWithin(c choice) string {
+	if len(c.Reason) > maxChoiceReason {
+		c.Reason = c.Reason[:maxChoiceReason]
+	}
+	for {
+		c.Reason = strings.ToValidUTF8(c.Reason, "") // a cut may split a character
+		v := w.sign(c)
+		if len(v) <= maxChoiceValue || c.Reason == "" {
+			return v
+		}
+		c.Reason = c.Reason[:len(c.Reason)/2]
+	}
+}
+
 // errBadChoice is any account button the bot did not make, or made for
 // someone else's or an earlier moment.
 var errBadChoice = errors.New("an account choice the bot did not sign")
@@ -235,10 +251,6 @@ var accountNamePattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 // offerAccounts answers a bare command from someone listed in several
 // accounts: one button per account, for them alone.
 func (w *Workflow) offerAccounts(ctx context.Context, log *slog.Logger, cmd Command, requestID string, p parsedCommand, names []string) {
-	reason := p.reason
-	if len(reason) > maxChoiceReason {
-		reason = reason[:maxChoiceReason]
-	}
 	expires := w.now().Add(choiceTimeout)
 	var buttons []slacktext.Button
 	for _, name := range names {
@@ -246,10 +258,8 @@ func (w *Workflow) offerAccounts(ctx context.Context, log *slog.Logger, cmd Comm
 		if name == "" {
 			label = ownAccountLabel
 		}
-		buttons = append(buttons, slacktext.Button{
-			ActionID: accountAction(name), Label: label,
-			Value: w.sign(choice{RequestID: requestID, Team: cmd.TeamID, User: cmd.UserID, Account: name, Reason: reason, Expires: expires.Unix()}),
-		})
+		c := choice{RequestID: requestID, Team: cmd.TeamID, User: cmd.UserID, Account: name, Reason: p.reason, Expires: expires.Unix()}
+		buttons = append(buttons, slacktext.Button{ActionID: accountAction(name), Label: label, Value: w.signWithin(c)})
 	}
 	log.Info("asked which AWS account", slog.Int("accounts", len(buttons)))
 	w.tellEphemeral(ctx, log, cmd.UserID, chooseAccountMessage(requestID, buttons, expires))
@@ -277,9 +287,23 @@ func (w *Workflow) handleAccountChoice(ctx context.Context, log *slog.Logger, cb
 		w.replyToClick(ctx, log, cb, slacktext.Plain("These buttons have expired. Run the command again. Nothing was changed."))
 		return
 	}
+	if existing, err := w.store.Request(ctx, ch.RequestID); err == nil {
+		// One request per command: the first button pressed made it.
+		w.replyToClick(ctx, log, cb, slacktext.Plain(fmt.Sprintf("You already chose: request %s is for %s. Nothing else was changed.",
+			existing.ID, accountName(existing.Account))))
+		return
+	}
 	cmd := Command{Command: w.cfg.Slack.Command, UserID: c.userID, TeamID: c.teamID, EnterpriseID: c.enterpriseID,
 		// One request per command, whichever buttons are pressed: a second
 		// click finds the first's envelope and is ignored.
 		EnvelopeID: "account-choice:" + ch.RequestID}
 	w.startSelf(ctx, log, cmd, ch.RequestID, parsedCommand{kind: commandSelf, account: account, reason: ch.Reason})
+}
+
+// accountName is how a reply names an account chosen with a button.
+func accountName(name string) string {
+	if name == "" {
+		return "the " + ownAccountLabel
+	}
+	return "AWS account " + slacktext.Code(name)
 }

@@ -144,6 +144,9 @@ func TestAccountByButton(t *testing.T) {
 				if n := dev.resetCount() + ft.prod().resetCount(); n != 1 {
 					t.Errorf("resets after pressing again = %d; want 1", n)
 				}
+				if got := ft.slack.find("ephemeral", "", "You already chose"); len(got) != 2 {
+					t.Errorf("%d answers to the second presses; want 2:\n%s", len(got), ft.slack.dump())
+				}
 			}
 		})
 	}
@@ -283,4 +286,27 @@ func TestOneAccountProceedsAsToday(t *testing.T) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestAccountButtonLongReason: a reason that would overflow a button's
+// value is shortened, and the choice still works.
+func TestAccountButtonLongReason(t *testing.T) {
+	ft, dev := accountsFlow(t, nil, nil)
+	ft.command(bob, strings.Repeat("<&>", 300))
+	offer := ft.one("ephemeral", "", "Which one")
+	for _, b := range offer.Msg.Blocks {
+		var ab struct {
+			Elements []struct{ Value string } `json:"elements"`
+		}
+		_ = json.Unmarshal(mustJSON(b), &ab)
+		for _, e := range ab.Elements {
+			if len(e.Value) > maxChoiceValue {
+				t.Errorf("a button's value is %d bytes; Slack takes at most %d", len(e.Value), maxChoiceValue)
+			}
+		}
+	}
+	ft.click(bob, offer, actionAccountPrefix+"dev")
+	if dev.resetCount() != 1 {
+		t.Fatalf("dev resets = %d; want 1", dev.resetCount())
+	}
 }

@@ -81,7 +81,7 @@ func (w *Workflow) startSelf(ctx context.Context, log *slog.Logger, cmd Command,
 	user, listed := w.listingOf(cmd.UserID, account)
 	if !listed {
 		// An account they are not listed in reads as not being listed.
-		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Account: account, Actor: cmd.UserID, Target: cmd.UserID,
+		w.decline(ctx, log.With(slog.String(keyAccount, account)), request.AuditEvent{RequestID: requestID, Account: account, Actor: cmd.UserID, Target: cmd.UserID,
 			Outcome: string(RefusedNotListed)}, cmd.UserID, refusedMessage())
 		return
 	}
