@@ -310,3 +310,15 @@ func TestAccountButtonLongReason(t *testing.T) {
 		t.Fatalf("dev resets = %d; want 1", dev.resetCount())
 	}
 }
+
+func TestAccountsHelp(t *testing.T) {
+	ft, _ := accountsFlow(t, nil, nil)
+	_, m := ft.flow.Preflight(Command{Command: "/aws-reset", Text: "help", UserID: bob, TeamID: team})
+	if !strings.Contains(m.Text, "/aws-reset ACCOUNT") || strings.Contains(m.Text, "prod") {
+		t.Errorf("help with accounts = %q; want the ACCOUNT form, naming no account", m.Text)
+	}
+	plain := newFlowTest(t, nil)
+	if _, m := plain.flow.Preflight(Command{Command: "/aws-reset", Text: "help", UserID: alice, TeamID: team}); strings.Contains(m.Text, "ACCOUNT") {
+		t.Errorf("help without accounts = %q; want today's", m.Text)
+	}
+}

@@ -30,3 +30,14 @@ func whichAccountMessage(command, target string, names []string) slacktext.Messa
 	return slacktext.Plain(fmt.Sprintf("%s is listed in several AWS accounts (%s). Name the one to reset: `%s @name ACCOUNT`. Nothing was changed.",
 		slacktext.Mention(target), strings.Join(quoted, ", "), slacktext.Escape(command)))
 }
+
+// withAccountsHelp adds to the help, when aws.accounts is configured, how
+// to name an account. It names none: the help is for anyone who asks.
+func (w *Workflow) withAccountsHelp(m slacktext.Message) slacktext.Message {
+	if len(w.cfg.AWS.Accounts) == 0 {
+		return m
+	}
+	c := slacktext.Escape(w.cfg.Slack.Command)
+	return slacktext.Plain(m.Text + fmt.Sprintf("\n• `%[1]s ACCOUNT`: in the AWS account of that name, if you are listed in several; "+
+		"`%[1]s` alone offers you a button for each. Approvers: `%[1]s @someone ACCOUNT`.", c))
+}

@@ -20,7 +20,7 @@ func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Me
 	case reasonTooLong(typedReason(p.reason)):
 		return "", reasonTooLongMessage()
 	case p.kind == commandHelp:
-		return "", helpMessage(w.cfg.Slack.Command)
+		return "", w.withAccountsHelp(helpMessage(w.cfg.Slack.Command))
 	case p.kind == commandBadMention:
 		return "", mentionHelpMessage(w.cfg.Slack.Command)
 	}
