@@ -244,10 +244,22 @@ type Interactivity struct {
 // usageHint is the slash command's hint for cfg: approvers start resets
 // for others with "@someone", so without approvals there is none.
 func usageHint(cfg config.Config) string {
-	if cfg.Approval.Enabled() {
+	switch accounts := len(cfg.AWS.Accounts) > 0; {
+	case accounts && cfg.Approval.Enabled():
+		return "[help | account | @someone account]"
+	case accounts:
+		return "[help | account]"
+	case cfg.Approval.Enabled():
 		return UsageHint
 	}
 	return usageHintNoApproval
+}
+
+// interactive reports whether the bot sends buttons: approvals, the Home
+// tab's, and the account buttons of someone listed in several of
+// aws.accounts.
+func interactive(cfg config.Config) bool {
+	return cfg.Approval.Enabled() || cfg.Home.Enabled || len(cfg.AWS.Accounts) > 0
 }
 
 // Build returns the manifest for cfg. It needs no token and no network.
@@ -272,8 +284,9 @@ func Build(cfg config.Config) Manifest {
 		OAuthConfig: OAuthConfig{Scopes: OAuthScopes{Bot: Scopes(cfg)}},
 		Settings: Settings{
 			EventSubscriptions: eventSubscriptions(cfg),
-			// Buttons appear on approval requests and on the Home tab.
-			Interactivity:     Interactivity{IsEnabled: cfg.Approval.Enabled() || cfg.Home.Enabled},
+			// Buttons appear on approval requests, on the Home tab and on
+			// the account choice.
+			Interactivity:     Interactivity{IsEnabled: interactive(cfg)},
 			SocketModeEnabled: true,
 		},
 	}

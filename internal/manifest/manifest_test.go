@@ -350,3 +350,24 @@ func botSources(t *testing.T) []string {
 	}
 	return files
 }
+
+// TestBuildAccounts: the account buttons need interactivity, approvals or
+// not, and the hint says an account may be named.
+func TestBuildAccounts(t *testing.T) {
+	for _, approvals := range []bool{false, true} {
+		cfg := config.Default()
+		cfg.AWS.Accounts = []config.Account{{Name: "prod", RoleARN: "arn:aws:iam::111111111111:role/r"}}
+		hint := "[help | account]"
+		if approvals {
+			cfg.Approval.Channel, cfg.Approval.Approvers = "C0APPROVE1", []string{"U0ADMIN001"}
+			hint = "[help | account | @someone account]"
+		}
+		d := render(t, cfg)
+		if e := d.Settings.Interactivity.IsEnabled; e == nil || !*e {
+			t.Errorf("approvals %v: interactivity = %v; want on for the account buttons", approvals, e)
+		}
+		if got := d.Features.SlashCommands[0].UsageHint; got != hint {
+			t.Errorf("approvals %v: usage hint = %q; want %q", approvals, got, hint)
+		}
+	}
+}
