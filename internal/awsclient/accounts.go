@@ -1,9 +1,11 @@
 package awsclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -14,14 +16,34 @@ import (
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 )
 
-// SessionName is the role session name the bot assumes every role with,
-// so CloudTrail shows the bot as the one acting. The credentials are
-// cached per account and refreshed before they expire, never made per
-// request (AssumeRole on every reset would be slow and would multiply STS
-// calls), so the session name cannot carry the request ID: each IAM call
-// carries it in its User-Agent instead (see WithRequestID), which
-// CloudTrail records as userAgent beside the session.
+// SessionName is the role session name the bot assumes every role with
+// unless Options.SessionName says otherwise (serve adds the host name:
+// which replica), so CloudTrail shows the bot as the one acting. The
+// credentials are cached per account and refreshed before they expire,
+// never made per request (AssumeRole on every reset would be slow and
+// would multiply STS calls), so the session name cannot carry the request
+// ID: each IAM call carries it in its User-Agent instead (see
+// WithRequestID), which CloudTrail records as userAgent beside the session.
 const SessionName = "aws-reset-bot"
+
+var notInSessionName = regexp.MustCompile(`[^\w+=,.@-]`)
+
+// BotSessionName is SessionName with host (the pod's or machine's name)
+// appended, in the characters and the 64 a session name may have.
+func BotSessionName(host string) string {
+	host = notInSessionName.ReplaceAllString(host, "-")
+	if host == "" {
+		return SessionName
+	}
+	return truncateName(SessionName+"-"+host, 64)
+}
+
+func truncateName(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
 
 // ForAccount returns the clients of an account in aws.accounts: New with
 // a copy of base whose credentials are the account's role, assumed with
@@ -37,7 +59,7 @@ func ForAccount(base aws.Config, own Clients, acct config.Account, o Options) Cl
 	cfg := base.Copy()
 	role := acct.RoleARN
 	provider := stscreds.NewAssumeRoleProvider(own.STS, role, func(ao *stscreds.AssumeRoleOptions) {
-		ao.RoleSessionName = SessionName
+		ao.RoleSessionName = cmp.Or(o.SessionName, SessionName)
 		if acct.ExternalID != "" {
 			ao.ExternalID = aws.String(acct.ExternalID)
 		}

@@ -143,3 +143,16 @@ func (a agentRecorder) Do(r *http.Request) (*http.Response, error) {
 	*a.agents = append(*a.agents, r.Header.Get("User-Agent"))
 	return http.DefaultClient.Do(r)
 }
+
+func TestBotSessionName(t *testing.T) {
+	for _, tt := range []struct{ host, want string }{
+		{"", "aws-reset-bot"},
+		{"aws-reset-bot-6d4f9-x2k", "aws-reset-bot-aws-reset-bot-6d4f9-x2k"},
+		{"host name/with:odd", "aws-reset-bot-host-name-with-odd"},
+		{strings.Repeat("h", 80), "aws-reset-bot-" + strings.Repeat("h", 50)},
+	} {
+		if got := awsclient.BotSessionName(tt.host); got != tt.want {
+			t.Errorf("BotSessionName(%q) = %q; want %q", tt.host, got, tt.want)
+		}
+	}
+}

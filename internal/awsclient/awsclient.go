@@ -43,6 +43,10 @@ type Options struct {
 	// Metrics times and counts every call; nil records nothing.
 	Metrics *metrics.Metrics
 
+	// SessionName is the role session name ForAccount assumes roles with;
+	// "" is SessionName.
+	SessionName string
+
 	invalidate func() // drops an assumed role's cached credentials (ForAccount)
 }
 

@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"os"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
@@ -18,6 +20,11 @@ import (
 // role's partition). It makes no call: a role that can't be assumed is
 // found at its first use, and only that account's requests fail.
 func Accounts(cfg config.Config, base aws.Config, own awsclient.Clients, o awsclient.Options, gen *password.Generator) (map[string]workflow.Account, map[string]awsclient.Clients) {
+	if o.SessionName == "" {
+		// Which replica: CloudTrail then names the pod or host that acted.
+		host, _ := os.Hostname()
+		o.SessionName = awsclient.BotSessionName(host)
+	}
 	accounts := make(map[string]workflow.Account, len(cfg.AWS.Accounts))
 	clients := make(map[string]awsclient.Clients, len(cfg.AWS.Accounts))
 	for _, a := range cfg.AWS.Accounts {

@@ -1,6 +1,7 @@
 package slackbot_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,8 @@ func TestAccountsByArgumentAndButton(t *testing.T) {
 		t.Errorf("dev UpdateLoginProfile calls = %d; want 0", n)
 	}
 	ar := ah.iam.Calls("AssumeRole")
-	if len(ar) != 1 || ar[0].Params.Get("ExternalId") != "ext-prod" || ar[0].Params.Get("RoleSessionName") != awsclient.SessionName {
+	host, _ := os.Hostname()
+	if len(ar) != 1 || ar[0].Params.Get("ExternalId") != "ext-prod" || ar[0].Params.Get("RoleSessionName") != awsclient.BotSessionName(host) {
 		t.Errorf("AssumeRole calls = %+v; want one for prod, with its external ID", ar)
 	}
 
