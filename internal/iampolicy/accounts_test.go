@@ -142,3 +142,13 @@ func TestCloudFormation(t *testing.T) {
 		t.Error("CloudFormation without aws.accounts = nil error; want one")
 	}
 }
+
+func TestBuildAccountPartition(t *testing.T) {
+	cfg := withAccounts(false)
+	cfg.AWS.Accounts[1].RoleARN = "arn:aws-us-gov:iam::222222222222:role/aws-reset-bot"
+	doc, _ := BuildAccount(cfg, "dev")
+	_, users, _ := statement(parse(t, doc), ListedUsers.Sid())
+	if want := []string{"arn:aws-us-gov:iam::222222222222:user/bob-dev"}; !slices.Equal(users, want) {
+		t.Errorf("dev users = %v; want %v (the role ARN's partition)", users, want)
+	}
+}
