@@ -86,20 +86,3 @@ func (r *Reminder) expiredMessage(e Entry, protected bool) slacktext.Message {
 		r.iamText(e.IAMUser), slacktext.Date(e.Expires), where, next)
 	return slacktext.Message{Text: text, Blocks: []slack.Block{slacktext.Section(body)}}
 }
-
-// iamText names the IAM user in a message, with its account's name and ID
-// when it is in one of aws.accounts.
-func (r *Reminder) iamText(iamUser string) string {
-	if r.opts.Account == "" {
-		return slacktext.Code(iamUser)
-	}
-	return fmt.Sprintf("%s in AWS account %s (%s)", slacktext.Code(iamUser), slacktext.Code(r.opts.Account), slacktext.Escape(r.opts.AccountID))
-}
-
-// iamPlain is iamText for the notification text.
-func (r *Reminder) iamPlain(iamUser string) string {
-	if r.opts.Account == "" {
-		return slacktext.Escape(iamUser)
-	}
-	return slacktext.Escape(fmt.Sprintf("%s in AWS account %s (%s)", iamUser, r.opts.Account, r.opts.AccountID))
-}

@@ -446,14 +446,3 @@ func (e Entry) attrs() []any {
 	}
 	return attrs
 }
-
-// usersIn are the users of the account called name.
-func usersIn(users []config.User, name string) []config.User {
-	var out []config.User
-	for _, u := range users {
-		if u.Account == name {
-			out = append(out, u)
-		}
-	}
-	return out
-}
