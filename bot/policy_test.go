@@ -112,6 +112,9 @@ func TestPolicyCommandBadFlags(t *testing.T) {
 		{"bad partition", []string{"--partition", "AWS"}, `--partition: "AWS" is not an AWS partition`},
 		{"partition AWS does not have", []string{"--partition", "aws-mars"}, `--partition: "aws-mars" is not an AWS partition (want one of aws, aws-cn,`},
 		{"stray argument", []string{"123456789012"}, `unexpected argument "123456789012"`},
+		{"trust without an account", []string{"--trust", "--principal", "arn:aws:iam::123456789012:role/bot"}, "--trust needs --account-name and --principal"},
+		{"trust without a principal", []string{"--trust", "--account-name", "prod"}, "--trust needs --account-name and --principal"},
+		{"bad principal", []string{"--trust", "--account-name", "prod", "--principal", "bot"}, `--principal: "bot" is not an IAM role or user ARN`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,5 +130,48 @@ func TestPolicyCommandBadFlags(t *testing.T) {
 				t.Errorf("stderr = %q; want it to say %q", stderr.String(), tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestPolicyCommandAccounts runs bot policy with aws.accounts: the bot's
+// own, a role's permission and trust policies, and the template.
+func TestPolicyCommandAccounts(t *testing.T) {
+	cfg := configFixture(t, `aws:
+  accounts:
+    - name: prod
+      role_arn: arn:aws:iam::111111111111:role/aws-reset-bot
+      external_id: ext-1
+users:
+  - slack_user: U0BBBBBBBB
+    iam_user: bob
+    account: prod
+`)
+	const principal = "arn:aws:iam::999999999999:role/aws-reset-bot-runner"
+	for _, tt := range []struct {
+		name  string
+		flags []string
+		want  []string
+	}{
+		{"own", nil, []string{`"sts:AssumeRole"`, `"arn:aws:iam::111111111111:role/aws-reset-bot"`}},
+		{"role", []string{"--account-name", "prod"}, []string{`"arn:aws:iam::111111111111:user/bob"`, `"iam:UpdateLoginProfile"`}},
+		{"trust", []string{"--account-name", "prod", "--trust", "--principal", principal}, []string{`"AWS": "` + principal + `"`, `"sts:ExternalId": "ext-1"`}},
+		{"cloudformation", []string{"--cloudformation", "--principal", principal}, []string{"AWS::IAM::Role", "Default: " + principal}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"policy", "--config", cfg}, tt.flags...)
+			if err := run(context.Background(), args, &stdout, &stderr, noEnv); err != nil {
+				t.Fatalf("run(%q) = %v: %s", args, err, stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("bot policy %v lacks %s:\n%s", tt.flags, w, stdout.String())
+				}
+			}
+		})
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"policy", "--config", cfg, "--account-name", "staging"}, &stdout, &stderr, noEnv); err == nil {
+		t.Error("bot policy --account-name staging = nil; want an error for an account not configured")
 	}
 }
