@@ -16,6 +16,10 @@
 // Calls and WaitCall), and tests can inject faults (FailNext), stall requests
 // (Hold) and slow every answer down (SetLatency).
 //
+// Several accounts live in one fake: AddAccount makes one with users,
+// policy and faults of its own, reached through STS AssumeRole on a Role
+// in it, whose temporary keys the fake maps to the account (accounts.go).
+//
 // All methods are safe for concurrent use.
 package fakeaws
 
