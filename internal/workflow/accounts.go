@@ -126,7 +126,6 @@ const (
 	actionAccountPrefix = "aws_reset_account_"
 	choiceTimeout       = 10 * time.Minute
 	maxChoiceValue      = 2000 // Slack's limit on a button's value
-	maxChoiceReason     = 500
 )
 
 var choiceValuePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$`)
@@ -160,11 +159,9 @@ func (w *Workflow) sign(c choice) string {
 }
 
 // signWithin signs c, shortening its reason until the value fits in a
-// button (JSON escapes and base64 can make a reason several times longer).
+// button: JSON escapes and base64 can make even a reason of MaxReason
+// characters several times longer.
 func (w *Workflow) signWithin(c choice) string {
-	if len(c.Reason) > maxChoiceReason {
-		c.Reason = c.Reason[:maxChoiceReason]
-	}
 	for {
 		c.Reason = strings.ToValidUTF8(c.Reason, "") // a cut may split a character
 		v := w.sign(c)

@@ -292,7 +292,7 @@ func mustJSON(v any) []byte {
 // value is shortened, and the choice still works.
 func TestAccountButtonLongReason(t *testing.T) {
 	ft, dev := accountsFlow(t, nil, nil)
-	ft.command(bob, strings.Repeat("<&>", 300))
+	ft.command(bob, strings.Repeat("<&>", MaxReason/3))
 	offer := ft.one("ephemeral", "", "Which one")
 	for _, b := range offer.Msg.Blocks {
 		var ab struct {
