@@ -322,3 +322,24 @@ func TestAccountsHelp(t *testing.T) {
 		t.Errorf("help without accounts = %q; want today's", m.Text)
 	}
 }
+
+// TestAccountsHomeTab: the Home tab shows each of bob's IAM users with its
+// account, and each button resets that one, in its account.
+func TestAccountsHomeTab(t *testing.T) {
+	ft, dev := accountsFlow(t, func(c *config.Config) { c.Home.Enabled = true }, nil)
+	ft.flow.HandleHomeOpened(context.Background(), HomeOpened{UserID: bob, TeamID: team, Tab: "home"})
+	home := ft.slack.home(bob)
+	for _, want := range []string{"`bob` in AWS account `prod` (111111111111)", "`bob-dev` in AWS account `dev` (222222222222)", "prod:bob", "dev:bob-dev"} {
+		if !strings.Contains(home, want) && !strings.Contains(home, jsonText(want)) {
+			t.Errorf("bob's Home lacks %q: %s", want, home)
+		}
+	}
+	ft.homeClick(bob, bob, actionHomeReset, "dev:bob-dev")
+	if dev.resetCount() != 1 || ft.prod().resetCount() != 0 {
+		t.Errorf("resets after dev's Home button: dev %d, prod %d; want 1, 0", dev.resetCount(), ft.prod().resetCount())
+	}
+	ft.homeClick(alice, bob, actionHomeReset, "prod:bob") // not alice's
+	if ft.prod().resetCount() != 0 {
+		t.Error("alice's click on bob's prod button reset it")
+	}
+}

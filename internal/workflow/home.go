@@ -129,7 +129,7 @@ func (w *Workflow) publishHome(ctx context.Context, log *slog.Logger, userID str
 	for i, u := range listed {
 		blocks = append(blocks, slacktext.Divider(), slacktext.Section(w.iamUserLine(ctx, log, userID, u)),
 			slacktext.Actions(fmt.Sprintf("%s%d", blockHomeReset, i),
-				slacktext.Button{ActionID: actionHomeReset, Value: u.IAMUser, Label: "Reset my password", Style: "primary"}))
+				slacktext.Button{ActionID: actionHomeReset, Value: homeResetValue(u), Label: "Reset my password", Style: "primary"}))
 	}
 	if approver {
 		blocks = append(blocks, w.waitingBlocks(ctx, log, userID)...)
@@ -160,8 +160,8 @@ func (w *Workflow) listedFor(userID string) []config.User {
 // iamUserLine says what the Home tab knows of one IAM user of the person.
 func (w *Workflow) iamUserLine(ctx context.Context, log *slog.Logger, userID string, u config.User) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*IAM user* %s", slacktext.Code(u.IAMUser))
-	if exp, ok := w.resetter.(PasswordExpiry); ok {
+	fmt.Fprintf(&b, "*IAM user* %s", w.iamText(u.IAMUser, u.Account))
+	if exp, ok := w.resetterFor(u.Account).(PasswordExpiry); ok {
 		switch at, err := exp.PasswordExpiry(ctx, u.IAMUser); {
 		case errors.Is(err, reset.ErrNoLoginProfile):
 			b.WriteString("\nIt has no console password: ask your AWS administrators for console access.")
@@ -209,7 +209,7 @@ func (w *Workflow) waitingBlocks(ctx context.Context, log *slog.Logger, approver
 		}
 		shown++
 		text := fmt.Sprintf("Request %s: %s asks to reset the AWS console password of IAM user %s. Asked %s; expires %s.\n%s",
-			req.ID, slacktext.Mention(req.SlackUser), slacktext.Code(req.IAMUser), slacktext.Date(req.CreatedAt),
+			req.ID, slacktext.Mention(req.SlackUser), w.iamText(req.IAMUser, req.Account), slacktext.Date(req.CreatedAt),
 			slacktext.Date(req.ExpiresAt), reasonLine(req.Reason))
 		if need := w.approvalFor(req.Account).Need(); need > 1 {
 			text += "\n" + progressLine(approvers, need)
@@ -242,9 +242,11 @@ func (w *Workflow) handleHomeReset(ctx context.Context, log *slog.Logger, cb Cli
 		log.Warn("ignored a Home tab click from another workspace or a malformed user")
 		return
 	}
-	mine := false
+	mine, account := false, ""
 	for _, u := range w.listedFor(cb.UserID) {
-		mine = mine || strings.EqualFold(u.IAMUser, cb.Value)
+		if v := homeResetValue(u); len(v) == len(cb.Value) && strings.EqualFold(v, cb.Value) {
+			mine, account = true, u.Account
+		}
 	}
 	requestID := request.NewID()
 	if !mine {
@@ -256,7 +258,17 @@ func (w *Workflow) handleHomeReset(ctx context.Context, log *slog.Logger, cb Cli
 	}
 	w.tellEphemeral(ctx, log, cb.UserID, WorkingMessage(requestID))
 	w.HandleCommand(ctx, Command{Command: w.cfg.Slack.Command, UserID: cb.UserID, TeamID: cb.TeamID,
-		EnterpriseID: cb.EnterpriseID, TriggerID: cb.TriggerID, parsed: &parsedCommand{kind: commandSelf}}, requestID)
+		EnterpriseID: cb.EnterpriseID, TriggerID: cb.TriggerID, parsed: &parsedCommand{kind: commandSelf, account: account}}, requestID)
+}
+
+// homeResetValue is what a Home tab button carries: the IAM user, and in
+// one of aws.accounts its account before it ("prod:bob"; ':' is in no IAM
+// user or account name), so the click resets that one.
+func homeResetValue(u config.User) string {
+	if u.Account == "" {
+		return u.IAMUser
+	}
+	return u.Account + ":" + u.IAMUser
 }
 
 func strangerHomeText(command string) string {
