@@ -20,6 +20,9 @@ type Account struct {
 	// ConsoleURL is where people of this account sign in; "" = derived
 	// from the account ID and the role's partition.
 	ConsoleURL string `yaml:"console_url"`
+	// Approval, if set, overrides the top-level approval settings for
+	// requests in this account, key by key (see Config.ApprovalFor).
+	Approval *ApprovalOverride `yaml:"approval"`
 }
 
 var (
@@ -104,6 +107,10 @@ func (c *Config) validateAccounts(v *validator) {
 			u, err := url.Parse(a.ConsoleURL)
 			v.check(err == nil && u.Scheme == "https" && u.Host != "", path+".console_url",
 				fmt.Sprintf("%q is not an https URL", a.ConsoleURL))
+		}
+		if a.Approval != nil {
+			// The settings as they hold in the account, reported at its path.
+			validateApproval(v, path+".approval", c.Approval.With(a.Approval))
 		}
 	}
 	type key struct{ a, b string }

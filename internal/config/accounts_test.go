@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const twoAccounts = `
@@ -105,5 +106,61 @@ users:
 	got := Problems(cfg.Validate())
 	if len(got) != 1 || !strings.HasPrefix(got[0], "users[1].slack_user") {
 		t.Errorf("Validate() = %q; want one problem at users[1].slack_user", got)
+	}
+}
+
+func TestAccountApproval(t *testing.T) {
+	cfg := mustParse(t, `
+approval:
+  channel: C0APPROVE1
+  approvers: [U0ADMIN001]
+  timeout: 30m
+aws:
+  accounts:
+    - name: prod
+      role_arn: arn:aws:iam::111111111111:role/r
+      approval:
+        channel: C0PRODAPP1
+        approvers: [U0PRODADM1, U0PRODADM2]
+        min_approvals: 2
+    - name: dev
+      role_arn: arn:aws:iam::222222222222:role/r
+users:
+  - slack_user: U0AAAAAAAA
+    iam_user: alice
+    account: prod
+`)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	prod := cfg.ApprovalFor("prod")
+	if prod.Channel != "C0PRODAPP1" || len(prod.Approvers) != 2 || prod.Need() != 2 || prod.Timeout.D() != 30*time.Minute {
+		t.Errorf("ApprovalFor(prod) = %+v; want prod's channel, approvers and count, the top level's timeout", prod)
+	}
+	if dev := cfg.ApprovalFor("dev"); dev.Channel != "C0APPROVE1" || dev.Need() != 1 {
+		t.Errorf("ApprovalFor(dev) = %+v; want the top level's", dev)
+	}
+	if got := len(cfg.Approvals()); got != 3 {
+		t.Errorf("Approvals() has %d; want 3", got)
+	}
+
+	bad := mustParse(t, `
+aws:
+  accounts:
+    - name: prod
+      role_arn: arn:aws:iam::111111111111:role/r
+      approval:
+        channel: general
+        min_approvals: 3
+users:
+  - slack_user: U0AAAAAAAA
+    iam_user: alice
+    account: prod
+`)
+	got := strings.Join(Problems(bad.Validate()), "\n")
+	for _, want := range []string{"aws.accounts[0].approval.channel", "aws.accounts[0].approval.approvers (line 6): is required"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Validate() =\n%s\nwant a problem at %s", got, want)
+		}
 	}
 }

@@ -48,12 +48,22 @@ func (a Approval) With(o *ApprovalOverride) Approval {
 // ApprovalFor returns the approval settings that hold for requests in the
 // named AWS account ("" is the bot's own account): the top level, with the
 // account's aws.accounts[i].approval over it.
-//
-// Until aws.accounts exists, every account has the top level's settings;
-// the accounts change adds one lookup here:
-// c.Approval.With(account.Approval).
 func (c *Config) ApprovalFor(account string) Approval {
+	if a, ok := c.AWS.Account(account); ok {
+		return c.Approval.With(a.Approval)
+	}
 	return c.Approval
+}
+
+// Approvals returns the approval settings of the bot's own account and of
+// every account of aws.accounts, for what any of them needs (the
+// manifest's scopes, the live check's channels).
+func (c *Config) Approvals() []Approval {
+	out := []Approval{c.Approval}
+	for _, a := range c.AWS.Accounts {
+		out = append(out, c.Approval.With(a.Approval))
+	}
+	return out
 }
 
 // Need returns how many distinct approvers must approve: at least one.

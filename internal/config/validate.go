@@ -98,23 +98,7 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	if c.Approval.Channel != "" {
-		v.check(channelID.MatchString(c.Approval.Channel), "approval.channel",
-			fmt.Sprintf("%q is not a channel ID (want e.g. \"C0123ABCD\"; names change, IDs do not)", c.Approval.Channel))
-		v.check(len(c.Approval.Approvers) > 0, "approval.approvers", "is required when approval.channel is set")
-	} else if len(c.Approval.Approvers) > 0 {
-		v.add("approval.approvers", "has no effect without approval.channel")
-	}
-	seenApprover := map[string]bool{}
-	for i, a := range c.Approval.Approvers {
-		path := fmt.Sprintf("approval.approvers[%d]", i)
-		v.check(IsSlackUserID(a) || IsUserGroupID(a), path,
-			fmt.Sprintf("%q is not a Slack user ID (U…/W…) or user-group ID (S…)", a))
-		v.check(!seenApprover[a], path, fmt.Sprintf("%q is listed twice", a))
-		seenApprover[a] = true
-	}
-	v.positive("approval.timeout", c.Approval.Timeout)
-	validateApprovalKeys(&v, "approval", c.Approval)
+	validateApproval(&v, "approval", c.Approval)
 
 	v.check(c.Store.Path != "" || c.Store.PostgresURL != "", "store.path", "is required")
 	if c.Store.PostgresURL != "" {
@@ -151,8 +135,8 @@ func (c *Config) Validate() error {
 		case !IsIAMUserName(u.IAMUser):
 			v.add(path+".iam_user", "%q is not a valid IAM user name (1-64 of letters, digits and +=,.@_-)", u.IAMUser)
 		}
-		if u.Approval != nil && *u.Approval && !c.Approval.Enabled() {
-			v.add(path+".approval", "requires approval but approval.channel is not set")
+		if u.Approval != nil && *u.Approval && !c.ApprovalFor(u.Account).Enabled() {
+			v.add(path+".approval", "requires approval but approval.channel is not set (for its account)")
 		}
 	}
 	// Duplicates are per account: the same person may be listed once in
@@ -241,6 +225,28 @@ func Problems(err error) []string {
 	}
 	walk(err)
 	return lines
+}
+
+// validateApproval checks an approval section: the top level's, or an
+// account's as it holds there (path "aws.accounts[i].approval").
+func validateApproval(v *validator, path string, a Approval) {
+	if a.Channel != "" {
+		v.check(channelID.MatchString(a.Channel), path+".channel",
+			fmt.Sprintf("%q is not a channel ID (want e.g. \"C0123ABCD\"; names change, IDs do not)", a.Channel))
+		v.check(len(a.Approvers) > 0, path+".approvers", "is required when "+path+".channel is set")
+	} else if len(a.Approvers) > 0 {
+		v.add(path+".approvers", "has no effect without %s.channel", path)
+	}
+	seenApprover := map[string]bool{}
+	for i, ap := range a.Approvers {
+		p := fmt.Sprintf("%s.approvers[%d]", path, i)
+		v.check(IsSlackUserID(ap) || IsUserGroupID(ap), p,
+			fmt.Sprintf("%q is not a Slack user ID (U…/W…) or user-group ID (S…)", ap))
+		v.check(!seenApprover[ap], p, fmt.Sprintf("%q is listed twice", ap))
+		seenApprover[ap] = true
+	}
+	v.positive(path+".timeout", a.Timeout)
+	validateApprovalKeys(v, path, a)
 }
 
 // validateApprovalKeys checks the keys of approval that the top level and
