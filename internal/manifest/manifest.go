@@ -82,19 +82,27 @@ func home(cfg config.Config) bool { return cfg.Home.Enabled }
 // reasonModal reports whether the bot may open the modal that asks for a
 // reason.
 func reasonModal(cfg config.Config) bool {
-	a := cfg.ApprovalFor("")
-	return a.Enabled() && a.RequireReason
+	return anyApproval(cfg, func(a config.Approval) bool { return a.Enabled() && a.RequireReason })
 }
 
-func approval(cfg config.Config) bool { return cfg.Approval.Enabled() }
+// Each of these holds when it holds for any account's approval settings
+// (the top level's, or an aws.accounts[i].approval's).
+
+func approval(cfg config.Config) bool { return anyApproval(cfg, config.Approval.Enabled) }
 
 // channels reports whether the bot posts to a channel it must be in.
-func channels(cfg config.Config) bool { return cfg.Approval.Channel != "" || cfg.Audit.Channel != "" }
+func channels(cfg config.Config) bool { return approval(cfg) || cfg.Audit.Channel != "" }
 
 // groupApprovers reports whether an approver is named by user group, whose
 // members the bot must list.
 func groupApprovers(cfg config.Config) bool {
-	return cfg.Approval.Enabled() && slices.ContainsFunc(cfg.Approval.Approvers, config.IsUserGroupID)
+	return anyApproval(cfg, func(a config.Approval) bool {
+		return a.Enabled() && slices.ContainsFunc(a.Approvers, config.IsUserGroupID)
+	})
+}
+
+func anyApproval(cfg config.Config, f func(config.Approval) bool) bool {
+	return slices.ContainsFunc(cfg.Approvals(), f)
 }
 
 // Methods returns every Slack Web API method the bot calls with its bot
@@ -245,11 +253,11 @@ type Interactivity struct {
 // for others with "@someone", so without approvals there is none.
 func usageHint(cfg config.Config) string {
 	switch accounts := len(cfg.AWS.Accounts) > 0; {
-	case accounts && cfg.Approval.Enabled():
+	case accounts && approval(cfg):
 		return "[help | account | @someone account]"
 	case accounts:
 		return "[help | account]"
-	case cfg.Approval.Enabled():
+	case approval(cfg):
 		return UsageHint
 	}
 	return usageHintNoApproval
@@ -259,7 +267,7 @@ func usageHint(cfg config.Config) string {
 // tab's, and the account buttons of someone listed in several of
 // aws.accounts.
 func interactive(cfg config.Config) bool {
-	return cfg.Approval.Enabled() || cfg.Home.Enabled || len(cfg.AWS.Accounts) > 0
+	return approval(cfg) || cfg.Home.Enabled || len(cfg.AWS.Accounts) > 0
 }
 
 // Build returns the manifest for cfg. It needs no token and no network.

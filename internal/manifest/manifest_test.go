@@ -371,3 +371,18 @@ func TestBuildAccounts(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildAccountApproval: approvals set only for one account still need
+// the channel and user-group scopes.
+func TestBuildAccountApproval(t *testing.T) {
+	cfg := config.Default()
+	ch := "C0PRODAPP1"
+	cfg.AWS.Accounts = []config.Account{{Name: "prod", RoleARN: "arn:aws:iam::111111111111:role/r",
+		Approval: &config.ApprovalOverride{Channel: &ch, Approvers: []string{"S0PRODADM1"}}}}
+	scopes := render(t, cfg).OAuthConfig.Scopes["bot"]
+	for _, want := range []string{"channels:read", "groups:read", "usergroups:read"} {
+		if !slices.Contains(scopes, want) {
+			t.Errorf("scopes = %v; want %s for prod's approvers", scopes, want)
+		}
+	}
+}

@@ -343,3 +343,40 @@ func TestAccountsHomeTab(t *testing.T) {
 		t.Error("alice's click on bob's prod button reset it")
 	}
 }
+
+// TestAccountApprovalOverride: prod has approvers and a channel of its
+// own (aws.accounts[i].approval); dev keeps the top level's.
+func TestAccountApprovalOverride(t *testing.T) {
+	const prodChannel = "C0PRODAPP1"
+	ft, dev := accountsFlow(t, func(c *config.Config) {
+		withApprovals(c)
+		ch := prodChannel
+		c.AWS.Accounts[0].Approval = &config.ApprovalOverride{Channel: &ch, Approvers: []string{admin2}}
+	}, nil)
+	ft.command(bob, "prod")
+	m := ft.one("post", prodChannel, "asks to reset")
+	if n := len(ft.slack.find("post", channel, "asks to reset")); n != 0 {
+		t.Errorf("%d approval messages in the top level's channel; want prod's alone", n)
+	}
+	ft.click(admin, m, actionApprove) // the top level's approver: not prod's
+	if n := len(ft.slack.find("post", dmOf(bob), "approved resetting")); n != 0 {
+		t.Fatal("an approver of the top level approved a request in prod")
+	}
+	ft.click(admin2, m, actionApprove)
+	ft.click(bob, ft.one("post", dmOf(bob), "approved resetting"), actionReveal)
+	if ft.prod().resetCount() != 1 {
+		t.Errorf("prod resets = %d; want 1", ft.prod().resetCount())
+	}
+
+	ft.command(bob, "dev")
+	ft.click(admin, ft.one("post", channel, "`bob-dev`"), actionApprove)
+	offers := ft.slack.find("post", dmOf(bob), "approved resetting")
+	ft.click(bob, offers[len(offers)-1], actionReveal)
+	if dev.resetCount() != 1 {
+		t.Errorf("dev resets = %d; want 1 (the top level's approver)", dev.resetCount())
+	}
+
+	// admin is no approver for prod: "/aws-reset @bob prod" is refused.
+	ft.command(admin, "<@"+bob+"> prod")
+	ft.one("ephemeral", "", outcomeWords[RefusedNotApprover])
+}

@@ -27,7 +27,7 @@ const (
 // tells the person it is waiting.
 func (w *Workflow) requestApproval(ctx context.Context, log *slog.Logger, req request.Request, noMFA bool) {
 	m := w.approvalMessageFor(req, noMFA, nil)
-	channel := w.cfg.Approval.Channel
+	channel := w.approvalFor(req.Account).Channel
 	ts, err := w.slack.Post(ctx, channel, m)
 	if err == nil {
 		err = w.store.SetApprovalMessage(ctx, req.ID, channel, ts)
@@ -77,7 +77,7 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 	}
 	// The message timestamp is recorded just after posting; a click in
 	// that instant is checked by channel alone.
-	if !c.home && (c.channelID != w.cfg.Approval.Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS) {
+	if !c.home && (c.channelID != w.approvalFor(req.Account).Channel || req.ApprovalTS != "" && c.messageTS != req.ApprovalTS) {
 		log.Warn("ignored a click on a message that is not the request's approval message")
 		w.replyToClick(ctx, log, cb, slacktext.Plain("This message is out of date. Nothing was changed."))
 		return
@@ -88,7 +88,7 @@ func (w *Workflow) HandleClick(ctx context.Context, cb Click) {
 		w.replyToClick(ctx, log, cb, slacktext.Plain("You are not allowed to decide on this request. Nothing was changed."))
 		return
 	}
-	approver, err := w.isApprover(ctx, clicker)
+	approver, err := w.isApproverIn(ctx, clicker, req.Account)
 	if err != nil {
 		log.Error("could not tell whether the clicker is an approver", slog.Any(keyError, err))
 	}

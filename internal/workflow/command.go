@@ -116,7 +116,7 @@ func (w *Workflow) startSelf(ctx context.Context, log *slog.Logger, cmd Command,
 	noMFA := w.cfg.Reset.RequireMFA && acct.MFADevices == 0
 
 	switch {
-	case noMFA && !w.cfg.Approval.Enabled():
+	case noMFA && !w.approvalFor(account).Enabled():
 		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Account: account, Actor: cmd.UserID, Target: cmd.UserID,
 			IAMUser: user.IAMUser, Outcome: string(OutcomeNoMFA)}, cmd.UserID, noMFAMessage(w.iamText(user.IAMUser, account)))
 		return
@@ -180,11 +180,17 @@ func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Comman
 		return
 	}
 	log = log.With(slog.String(keyAccount, account))
+	if ok, err := w.isApproverIn(ctx, admin, account); err != nil || !ok {
+		// An approver of another account only (aws.accounts[i].approval).
+		w.decline(ctx, log, request.AuditEvent{RequestID: requestID, Account: account, Actor: admin, Target: target,
+			Outcome: string(RefusedNotApprover)}, admin, notApproverMessage())
+		return
+	}
 	now := w.now()
 	candidate := request.Request{
 		ID: requestID, Token: request.NewToken(), EnvelopeID: cmd.EnvelopeID, TeamID: w.self.TeamID,
 		SlackUser: target, IAMUser: user.IAMUser, RequestedBy: admin, State: request.Approved, Reason: p.reason, Account: account,
-		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(w.cfg.Approval.Timeout.D()),
+		DecidedBy: admin, DecidedAt: now, ExpiresAt: now.Add(w.approvalFor(account).Timeout.D()),
 	}
 	// An approver vouches for the person, so no MFA rule here; everything
 	// else in the gate holds.
@@ -204,12 +210,14 @@ func (w *Workflow) handleOther(ctx context.Context, log *slog.Logger, cmd Comman
 	w.offerPassword(ctx, log, req)
 }
 
-// needsApproval applies the per-person override to the global setting.
+// needsApproval applies the per-person override to the setting of the
+// person's account.
 func (w *Workflow) needsApproval(u config.User) bool {
+	enabled := w.approvalFor(u.Account).Enabled()
 	if u.Approval != nil {
-		return *u.Approval && w.cfg.Approval.Enabled()
+		return *u.Approval && enabled
 	}
-	return w.cfg.Approval.Enabled()
+	return enabled
 }
 
 // create records a new request and its audit row. It answers false, having
@@ -218,7 +226,7 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	now := w.now()
 	req.CreatedAt, req.UpdatedAt = now, now
 	if req.State == request.Pending {
-		req.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D())
+		req.ExpiresAt = now.Add(w.approvalFor(req.Account).Timeout.D())
 	}
 	existing, err := w.store.CreateRequest(ctx, req, w.cooldownFor(req))
 	switch {

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -79,7 +80,7 @@ func (w *Workflow) checkApprover(ctx context.Context, userID string, req request
 	if o := w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, userID); o != "" {
 		return o
 	}
-	ok, err := w.isApprover(ctx, userID)
+	ok, err := w.isApproverIn(ctx, userID, req.Account)
 	if err != nil || !ok {
 		return OutcomeNotAllowed
 	}
@@ -137,18 +138,41 @@ func (w *Workflow) isProtectedPath(path string) bool {
 	return false
 }
 
-// isApprover reports whether the user is an approver, directly or through
-// a user group. An error means no.
+// isApprover reports whether the user is an approver of any account's
+// requests (the top level's, or an aws.accounts[i].approval's), directly
+// or through a user group. An error means no. Deciding on a request asks
+// isApproverIn, for its account.
 func (w *Workflow) isApprover(ctx context.Context, userID string) (bool, error) {
-	if !w.cfg.Approval.Enabled() {
+	var errs []error
+	for _, a := range w.cfg.Approvals() {
+		ok, err := w.approverOf(ctx, a, userID)
+		if ok {
+			return true, nil
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return false, errors.Join(errs...)
+}
+
+// isApproverIn reports whether the user is an approver of requests in the
+// account ("" is the bot's own).
+func (w *Workflow) isApproverIn(ctx context.Context, userID, account string) (bool, error) {
+	return w.approverOf(ctx, w.approvalFor(account), userID)
+}
+
+// approverOf reports whether the user is one of a's approvers.
+func (w *Workflow) approverOf(ctx context.Context, a config.Approval, userID string) (bool, error) {
+	if !a.Enabled() {
 		return false, nil
 	}
-	for _, a := range w.cfg.Approval.Approvers {
-		if a == userID {
+	for _, ap := range a.Approvers {
+		if ap == userID {
 			return true, nil
 		}
 	}
-	for _, a := range w.cfg.Approval.Approvers {
+	for _, a := range a.Approvers {
 		if !config.IsUserGroupID(a) {
 			continue
 		}

@@ -203,6 +203,9 @@ func (w *Workflow) waitingBlocks(ctx context.Context, log *slog.Logger, approver
 		if req.SlackUser == approver || req.RequestedBy == approver || shown >= 10 {
 			continue
 		}
+		if ok, _ := w.isApproverIn(ctx, approver, req.Account); !ok {
+			continue // another account's approvers decide on it
+		}
 		approvers, _ := w.store.Approvals(ctx, req.ID)
 		if containsID(approvers, approver) {
 			continue

@@ -216,7 +216,7 @@ func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 func (w *Workflow) reoffer(ctx context.Context, log *slog.Logger, req request.Request) {
 	now := w.now()
 	offered, err := w.store.Move(ctx, req.ID, []request.State{req.State}, request.Approved, now, func(r *request.Request) {
-		r.ExpiresAt = now.Add(w.cfg.Approval.Timeout.D())
+		r.ExpiresAt = now.Add(w.approvalFor(req.Account).Timeout.D())
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return // taken further elsewhere
