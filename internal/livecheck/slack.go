@@ -133,7 +133,13 @@ func (c Checker) checkAppToken(ctx context.Context, r *Report, bot *slack.AuthTe
 func (c Checker) checkChannels(ctx context.Context, r *Report, bot *slack.AuthTestResponse) {
 	type target struct{ fields, id string }
 	var targets []target
-	for _, t := range []target{{"approval.channel", c.Config.Approval.Channel}, {"audit.channel", c.Config.Audit.Channel}} {
+	all := []target{{"approval.channel", c.Config.Approval.Channel}, {"audit.channel", c.Config.Audit.Channel}}
+	for i, a := range c.Config.AWS.Accounts {
+		if a.Approval != nil && a.Approval.Channel != nil {
+			all = append(all, target{fmt.Sprintf("aws.accounts[%d].approval.channel", i), *a.Approval.Channel})
+		}
+	}
+	for _, t := range all {
 		if t.id == "" {
 			continue
 		}
