@@ -73,7 +73,10 @@ func New(opts Options) (*Bot, error) {
 	}
 	sweep := opts.SweepInterval
 	if sweep == 0 {
-		sweep = min(cfg.Approval.Timeout.D()/10, 30*time.Second)
+		sweep = 30 * time.Second
+		for _, a := range cfg.Approvals() { // the shortest of every account's
+			sweep = min(sweep, a.Timeout.D()/10)
+		}
 	}
 	return NewBot(BotOptions{
 		Client: client, Handler: flow, Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
