@@ -68,7 +68,18 @@ func checkCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		case n > 1:
 			note = fmt.Sprintf(", %d warnings", n)
 		}
-		fmt.Fprintf(stdout, "%s: OK (%d listed users, approval %s%s)\n", *path, len(cfg.Users), onOff(cfg.Approval.Enabled()), note)
+		approval := onOff(cfg.Approval.Enabled())
+		if n := len(cfg.AWS.Accounts); n > 0 {
+			// Each account may turn approval on or off for itself.
+			on := 0
+			for _, a := range cfg.AWS.Accounts {
+				if cfg.ApprovalFor(a.Name).Enabled() {
+					on++
+				}
+			}
+			approval += fmt.Sprintf("; %d AWS accounts, approval on in %d", n, on)
+		}
+		fmt.Fprintf(stdout, "%s: OK (%d listed users, approval %s%s)\n", *path, len(cfg.Users), approval, note)
 	}
 	if *live {
 		if err := liveCheck(ctx, cfg, stdout, getenv); err != nil {
