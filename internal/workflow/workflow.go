@@ -185,9 +185,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// count records an outcome in awsreset_resets_total.
-func (w *Workflow) count(o Outcome) { w.metrics.Reset(string(o)) }
-
 // countIn records an outcome of a request in an account.
 func (w *Workflow) countIn(account string, o Outcome) { w.metrics.ResetIn(account, string(o)) }
 
