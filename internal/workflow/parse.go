@@ -51,10 +51,12 @@ func parseCommand(text string, isAccount func(string) bool) parsedCommand {
 		return parsedCommand{kind: commandHelp}
 	}
 	p := parsedCommand{kind: commandSelf}
-	first, rest := cutWord(t)
+	here := t // the text from the current word on, as typed
+	first, rest := cutWord(here)
 	if m := mentionPattern.FindStringSubmatch(first); m != nil {
 		p.kind, p.target = commandOther, m[1]
-		first, rest = cutWord(rest)
+		here = rest
+		first, rest = cutWord(here)
 		if strings.HasPrefix(first, "<@") {
 			return parsedCommand{kind: commandHelp} // two people: which one?
 		}
@@ -65,10 +67,9 @@ func parseCommand(text string, isAccount func(string) bool) parsedCommand {
 	}
 	if first != "" && isAccount != nil && isAccount(strings.ToLower(first)) {
 		p.account = strings.ToLower(first)
-	} else if first != "" {
-		rest = strings.TrimSpace(first + " " + rest)
+		here = rest
 	}
-	p.reason = strings.TrimSpace(rest)
+	p.reason = strings.TrimSpace(here) // the reason keeps its own spacing
 	return p
 }
 

@@ -45,7 +45,7 @@ func TestParseCommand(t *testing.T) {
 }
 
 func FuzzParseCommand(f *testing.F) {
-	for _, s := range []string{"", "help", "<@U012AB3CD|jo>", "@jo", "<!here>", "<@U012AB3CD>\n<@U1>"} {
+	for _, s := range []string{"", "help", "<@U012AB3CD|jo>", "@jo", "<!here>", "<@U012AB3CD>\n<@U1>", "0  0", "prod  two  spaces"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
