@@ -45,3 +45,25 @@ func TestBuilders(t *testing.T) {
 		t.Errorf("Plain = %s, %v", b, err)
 	}
 }
+
+// FuzzQuote: whatever someone types, its quoted form is one code span on
+// one line with no markup Slack would act on: no mention, @channel, link
+// or date token, and no backtick that could end the span early.
+func FuzzQuote(f *testing.F) {
+	for _, s := range []string{"locked out", "<!channel>", "<@U012AB3CD>", "<https://x|y>", "*bold* _it_ ~s~", "a`b", "x\ny", "&lt;!here&gt;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q := Quote(s)
+		if !strings.HasPrefix(q, "`") || !strings.HasSuffix(q, "`") || strings.Count(q, "`") != 2 {
+			t.Fatalf("Quote(%q) = %q; want one code span", s, q)
+		}
+		inner := q[1 : len(q)-1]
+		if strings.ContainsAny(inner, "<>\n") {
+			t.Fatalf("Quote(%q) = %q; markup or a line break got through", s, q)
+		}
+		if strings.Contains(inner, "&") && strings.Contains(strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(inner, "&amp;", ""), "&lt;", ""), "&gt;", ""), "&") {
+			t.Fatalf("Quote(%q) = %q; an & is not escaped", s, q)
+		}
+	})
+}
