@@ -48,6 +48,9 @@ type Store interface {
 	Approve(ctx context.Context, id, approver string, now time.Time, need int, expiresAt time.Time) (store.Tally, error)
 	Approvals(ctx context.Context, id string) ([]string, error)
 	LastReset(ctx context.Context, slackUser, iamUser string) (request.Request, error)
+	ForgetReplica(ctx context.Context, replicaID string) error
+	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
+	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
 }
 
 // Run runs the suite. open must return a new, empty store for each call and
@@ -87,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Approve", testApprove},
 		{"ApproveNotPending", testApproveNotPending},
 		{"LastReset", testLastReset},
+		{"LeftBehind", testLeftBehind},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
