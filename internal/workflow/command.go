@@ -24,6 +24,9 @@ func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Me
 	case p.kind == commandBadMention:
 		return "", mentionHelpMessage(w.cfg.Slack.Command)
 	}
+	if m, down := w.storeDownAnswer(); down {
+		return "", m // nothing that could not be recorded is started
+	}
 	return request.NewID(), slacktext.Message{}
 }
 
@@ -228,7 +231,7 @@ func (w *Workflow) create(ctx context.Context, log *slog.Logger, req request.Req
 	if req.State == request.Pending {
 		req.ExpiresAt = now.Add(w.approvalFor(req.Account).Timeout.D())
 	}
-	existing, err := w.store.CreateRequest(ctx, req, w.cooldownFor(req))
+	existing, err := w.holdThenCreate(ctx, req)
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
 		log.Info("ignored a redelivered command", slog.String("envelope_id", truncate(req.EnvelopeID, 64)))

@@ -159,6 +159,12 @@ func failureMessage(o Outcome, id string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("%s (request %s)", s, id))
 }
 
+// storeDownMessage answers a command while the bot cannot reach its
+// database: nothing is started that could not be recorded.
+func storeDownMessage() slacktext.Message {
+	return slacktext.Plain("I can't record requests right now, so I haven't started one. Nothing was changed. Please try again in a few minutes.")
+}
+
 func noMFAMessage(iam string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("IAM user %s has no MFA device, so I can't reset its password from Slack alone: "+
 		"whoever controls your Slack account would then control your AWS account. "+

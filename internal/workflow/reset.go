@@ -32,7 +32,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		slog.String(keyAccount, req.Account))
 	ctx = awsclient.WithRequestID(ctx, req.ID) // CloudTrail then names the request
 	resetter := w.resetterFor(req.Account)
-	moved, err := w.store.Move(ctx, req.ID, []request.State{from}, request.Resetting, w.now(), nil)
+	moved, err := w.holdThenReset(ctx, req.ID, from)
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("request already taken further elsewhere", slog.String("state", string(moved.State)))
 		return
@@ -189,6 +189,10 @@ func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
 // Standing offers and pending approvals keep waiting.
 func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 	var jobs []func(context.Context)
+	left, ok := w.leftToResume(ctx)
+	if !ok {
+		return nil // another replica resumes; the sweep's leftover job covers the rest
+	}
 	for _, state := range request.ActiveStates() {
 		reqs, err := w.store.RequestsInState(ctx, state)
 		if err != nil {
@@ -196,6 +200,9 @@ func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 			continue
 		}
 		for _, req := range reqs {
+			if !left(req) {
+				continue // a live replica is working on it
+			}
 			log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
 			if o := w.allowedNow(req); o != "" {
 				log.Info("ending a request the configuration no longer allows", slog.String(keyOutcome, string(o)))

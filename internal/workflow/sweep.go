@@ -53,8 +53,14 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 }
 
 // Sweep runs the periodic work: expire undecided requests and unclaimed
-// offers, and overwrite unused temporary passwords.
+// offers, overwrite unused temporary passwords, and end what dead
+// replicas left. Of several replicas, the holder of the sweep lease does
+// it (see replicas.go).
 func (w *Workflow) Sweep(ctx context.Context) {
+	if !w.claim(ctx, leaseSweep) {
+		return
+	}
+	defer w.resumeLeftBehind(ctx)
 	w.sweepExpired(ctx)
 	w.sweepReminders(ctx)
 	if w.cfg.Reset.ExpireUnusedAfter > 0 {

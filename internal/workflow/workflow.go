@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
@@ -110,6 +111,9 @@ type Options struct {
 	// is offered; replicas given the same key accept each other's buttons.
 	// Nil: a random key of this process's own.
 	ChoiceKey []byte
+	// Replica is this process's place among replicas; nil: one process,
+	// sharing nothing.
+	Replica *Replica
 }
 
 // Workflow drives requests. Make one with New; call Start once the bot
@@ -128,6 +132,9 @@ type Workflow struct {
 	choice   []byte                  // key of the account buttons
 
 	self Identity // set by Start
+
+	replica   *Replica    // nil: one process (see replicas.go)
+	storeDown atomic.Bool // the store did not answer the last health check
 
 	dmMu sync.Mutex
 	dms  map[string]string // DM channel ID by user ID; DM IDs never change
@@ -155,7 +162,7 @@ func New(opts Options) (*Workflow, error) {
 	return &Workflow{
 		cfg: opts.Config, slack: opts.Slack, resetter: opts.Resetter, store: opts.Store, console: opts.ConsoleURL,
 		log: opts.Logger, metrics: opts.Metrics, now: opts.Now, listed: listed, accounts: accounts,
-		choice: choiceKey(opts.ChoiceKey), dms: map[string]string{},
+		choice: choiceKey(opts.ChoiceKey), dms: map[string]string{}, replica: opts.Replica,
 	}, nil
 }
 

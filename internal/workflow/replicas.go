@@ -1,0 +1,168 @@
+package workflow
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+)
+
+// Several replicas of the bot may share one PostgreSQL database. Each
+// decision on a request is already one conditional write (two clicks, a
+// redelivered envelope or a sweep racing a click decide once, whichever
+// replica they land on). What this file adds is the rest:
+//
+//   - Which replica works on a request: a replica records itself as the
+//     request's holder before the write that starts work on it (its
+//     creation, its move to resetting). A request in work whose holder has
+//     stopped sending heartbeats was left behind by a dead replica, and is
+//     ended the way a restart ends it: its owner is offered the button
+//     (reoffer), and nothing is reset until they press it.
+//   - Periodic work runs on one replica at a time, the holder of the
+//     "sweep" lease, renewed on every tick; when that replica dies its
+//     lease expires and another takes it. The lease saves the listing and
+//     the IAM look-ups of a second sweeper; what makes each effect happen
+//     once is still the conditional write on each item (pending→expired,
+//     approved→expired, the unused-password claim, the reoffer's move),
+//     which a second sweeper would lose.
+
+// ReplicaStore is what the workflow needs of the store to share work with
+// the other replicas.
+type ReplicaStore interface {
+	ClaimLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
+	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
+	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
+}
+
+// Replica is this process's place among the bot's replicas.
+type Replica struct {
+	// ID names this process among the replicas, new at every start, so a
+	// restarted replica is not mistaken for the one that died.
+	ID    string
+	Store ReplicaStore
+	// TTL is how long a replica counts as alive after its last heartbeat,
+	// and how long the sweep lease lasts unrenewed.
+	TTL time.Duration
+	// Solo says this is the only process there can be (the SQLite store):
+	// at start, everything in work was left by a previous run, as before
+	// replicas.
+	Solo bool
+}
+
+// Lease names.
+const (
+	leaseSweep  = "sweep"  // the periodic work
+	leaseResume = "resume" // the resume at start, so replicas starting together do it once
+)
+
+// SetStoreReachable records whether the store answers (the bot's health
+// loop calls it). While it does not, commands are answered at once with
+// words saying so, and no request is acked into work that could not be
+// recorded.
+func (w *Workflow) SetStoreReachable(ok bool) { w.storeDown.Store(!ok) }
+
+// storeDownAnswer is Preflight's answer while the store is unreachable.
+func (w *Workflow) storeDownAnswer() (slacktext.Message, bool) {
+	if !w.storeDown.Load() {
+		return slacktext.Message{}, false
+	}
+	return storeDownMessage(), true
+}
+
+// holdThenCreate records this replica as the holder of the new request,
+// then creates it: never a request in work with no holder.
+func (w *Workflow) holdThenCreate(ctx context.Context, req request.Request) (request.Request, error) {
+	if err := w.hold(ctx, req.ID); err != nil {
+		return request.Request{}, err
+	}
+	return w.store.CreateRequest(ctx, req, w.cooldownFor(req))
+}
+
+// holdThenReset records this replica as the holder, then moves the request
+// from `from` to resetting.
+func (w *Workflow) holdThenReset(ctx context.Context, id string, from request.State) (request.Request, error) {
+	if err := w.hold(ctx, id); err != nil {
+		return request.Request{}, err
+	}
+	return w.store.Move(ctx, id, []request.State{from}, request.Resetting, w.now(), nil)
+}
+
+func (w *Workflow) hold(ctx context.Context, id string) error {
+	if w.replica == nil {
+		return nil
+	}
+	return w.replica.Store.HoldRequest(ctx, id, w.replica.ID, w.now())
+}
+
+// claim takes or renews the lease called name; without replicas, every
+// call wins. An error loses: the work waits for the next tick.
+func (w *Workflow) claim(ctx context.Context, name string) bool {
+	if w.replica == nil {
+		return true
+	}
+	ok, err := w.replica.Store.ClaimLease(ctx, name, w.replica.ID, w.now(), w.replica.TTL)
+	if err != nil {
+		w.log.Error("could not claim a lease; its work waits", slog.String("lease", name), slog.Any(keyError, err))
+		return false
+	}
+	return ok
+}
+
+// leftToResume returns the filter resume applies at start: a request in
+// work (resetting, or approved with no offer standing) is taken up only if
+// no live replica holds it; others (pending approvals, standing offers)
+// are any replica's to check. ok is false when this replica is not the one
+// to resume now: another replica starting at the same moment is doing it,
+// or the store did not answer.
+func (w *Workflow) leftToResume(ctx context.Context) (left func(request.Request) bool, ok bool) {
+	all := func(request.Request) bool { return true }
+	if w.replica == nil || w.replica.Solo {
+		return all, true
+	}
+	if !w.claim(ctx, leaseResume) {
+		return nil, false
+	}
+	reqs, err := w.replica.Store.LeftBehind(ctx, w.now(), w.replica.TTL)
+	if err != nil {
+		w.log.Error("could not list the requests dead replicas left", slog.Any(keyError, err))
+		return nil, false
+	}
+	ids := make(map[string]bool, len(reqs))
+	for _, r := range reqs {
+		ids[r.ID] = true
+	}
+	return func(r request.Request) bool { return !inWork(r) || ids[r.ID] }, true
+}
+
+// inWork reports whether a replica is, or was, working on req: a replica
+// and not a person is what it waits for.
+func inWork(r request.Request) bool {
+	return r.State == request.Resetting || r.State == request.Approved && r.ExpiresAt.IsZero()
+}
+
+// resumeLeftBehind ends the requests that dead replicas left in work, as a
+// restart ends them: no longer allowed, they fail; else their owner is
+// offered the button again. The reoffer's move is conditional, so of two
+// replicas that both saw a request left behind, one acts.
+func (w *Workflow) resumeLeftBehind(ctx context.Context) {
+	if w.replica == nil || w.replica.Solo {
+		return // the resume at start did it
+	}
+	reqs, err := w.replica.Store.LeftBehind(ctx, w.now(), w.replica.TTL)
+	if err != nil {
+		w.log.Error("could not list the requests dead replicas left", slog.Any(keyError, err))
+		return
+	}
+	for _, req := range reqs {
+		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+		if o := w.allowedNow(req); o != "" {
+			log.Info("ending a request a dead replica left, which the configuration no longer allows", slog.String(keyOutcome, string(o)))
+			w.endNoLonger(ctx, log, req, req.State, o)
+			continue
+		}
+		log.Info("offering a reset a dead replica left to its owner", slog.String("state", string(req.State)))
+		w.reoffer(ctx, log, req)
+	}
+}
