@@ -99,6 +99,11 @@ type Store struct {
 	// the password: that comes from PGPASSWORD or PGPASSFILE, or the whole
 	// URL from DATABASE_URL.
 	PostgresURL string `yaml:"postgres_url"`
+	// ReplicaTimeout is how long a replica counts as alive after its last
+	// heartbeat (sent every third of it): a replica silent for longer is
+	// taken for dead, and what it left in work is offered to its owners
+	// by another. Also how long the sweep lease lasts unrenewed.
+	ReplicaTimeout Duration `yaml:"replica_timeout"`
 }
 
 // Audit configures where the audit trail is mirrored.
@@ -186,7 +191,7 @@ func Default() Config {
 		},
 		Approval: Approval{Timeout: Duration(30 * time.Minute), MinApprovals: 1},
 		Home:     Home{Enabled: true},
-		Store:    Store{Path: "./aws-reset.db"},
+		Store:    Store{Path: "./aws-reset.db", ReplicaTimeout: Duration(30 * time.Second)},
 		Log:      Log{Format: "text", Level: "info"},
 		Reminders: Reminders{
 			DaysBefore: []int{14, 3, 1},

@@ -101,6 +101,7 @@ func (c *Config) Validate() error {
 	validateApproval(&v, "approval", c.Approval)
 
 	v.check(c.Store.Path != "" || c.Store.PostgresURL != "", "store.path", "is required")
+	v.check(c.Store.ReplicaTimeout.D() >= time.Second, "store.replica_timeout", "must be at least 1s")
 	if c.Store.PostgresURL != "" {
 		if err := checkPostgresURL(c.Store.PostgresURL, false); err != nil {
 			v.add("store.postgres_url", "%v", err)

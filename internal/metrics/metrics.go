@@ -25,6 +25,7 @@ type Metrics struct {
 	connected      prometheus.Gauge
 	remindersSent  *prometheus.CounterVec
 	expiringWithin *prometheus.GaugeVec
+	replicas       prometheus.Gauge
 }
 
 // New creates the metrics and registers them on reg.
@@ -81,9 +82,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "awsreset_users_expiring_within_7d",
 			Help: "Listed users whose console password expires within 7 days, at the last reminder run, by AWS account (\"\" = the bot's own).",
 		}, []string{"account"}),
+		replicas: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "awsreset_replicas",
+			Help: "Replicas of the bot alive at this one's last heartbeat, itself included; each paces Slack calls at its share.",
+		}),
 	}
 	reg.MustRegister(m.commands, m.ackLatency, m.resets, m.decisions, m.slackCalls, m.slackRetries,
-		m.iamCalls, m.iamRetries, m.reconnects, m.connected, m.remindersSent, m.expiringWithin)
+		m.iamCalls, m.iamRetries, m.reconnects, m.connected, m.remindersSent, m.expiringWithin, m.replicas)
 	return m
 }
 
@@ -174,5 +179,12 @@ func (m *Metrics) ExpiringSoon(n int) { m.ExpiringSoonIn("", n) }
 func (m *Metrics) ExpiringSoonIn(account string, n int) {
 	if m != nil {
 		m.expiringWithin.WithLabelValues(account).Set(float64(n))
+	}
+}
+
+// Replicas sets how many replicas of the bot are alive.
+func (m *Metrics) Replicas(n int) {
+	if m != nil {
+		m.replicas.Set(float64(n))
 	}
 }

@@ -143,7 +143,9 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 	defer store.Close()
 
+	replica := newReplica(cfg, st)
 	opts := slackbot.Options{
+		Replica:    replica,
 		Config:     cfg,
 		Secrets:    secrets,
 		Resetter:   resetter,
@@ -165,6 +167,9 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	if so.Ready != nil {
 		so.Ready <- b
 	}
+
+	stopBeats := startHeartbeats(ctx, st, replica, bot, logger)
+	defer stopBeats()
 
 	if cfg.Reminders.Enabled {
 		for _, ro := range EveryAccountReminders(cfg, secrets, iamClient, signIn, accounts, accountClients, store, logger, m) {

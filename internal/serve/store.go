@@ -17,6 +17,9 @@ import (
 type Store interface {
 	workflow.Store
 	reminder.Store
+	workflow.ReplicaStore
+	Heartbeat(ctx context.Context, replicaID string, now time.Time, ttl time.Duration) (live int, err error)
+	ForgetReplica(ctx context.Context, replicaID string) error
 	Audit(ctx context.Context, since time.Time) ([]request.AuditEvent, error)
 	Ping(ctx context.Context) error
 	Close() error

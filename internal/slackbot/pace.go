@@ -55,6 +55,7 @@ type pacer struct {
 	mu      sync.Mutex
 	methods map[string]*methodPace
 	admits  *rate.Limiter // requests started; unlimited until a method is paced
+	share   int           // replicas sharing the app's limits (share.go); at least 1
 }
 
 type methodPace struct {
@@ -66,7 +67,7 @@ func newPacer(tiers map[string]int, now func() time.Time) *pacer {
 	if tiers == nil {
 		tiers = publishedTiers
 	}
-	return &pacer{now: now, tiers: tiers, methods: map[string]*methodPace{}, admits: rate.NewLimiter(rate.Inf, 1)}
+	return &pacer{now: now, tiers: tiers, methods: map[string]*methodPace{}, admits: rate.NewLimiter(rate.Inf, 1), share: 1}
 }
 
 // wait blocks until method may be called, or ctx would end first.
@@ -94,15 +95,10 @@ func (p *pacer) throttled(method string, retryAfter time.Duration) {
 	defer p.mu.Unlock()
 	m := p.methods[method]
 	if m == nil {
-		perMinute := p.tiers[method]
-		if perMinute <= 0 {
-			perMinute = unknownTier
-		}
-		every := time.Minute / time.Duration(perMinute)
-		m = &methodPace{limiter: rate.NewLimiter(rate.Every(every), 1)}
+		m = &methodPace{limiter: rate.NewLimiter(p.limitLocked(method), 1)}
 		p.methods[method] = m
 		// Admit requests no faster than the slowest paced method serves them.
-		if lim := rate.Every(every); lim < p.admits.Limit() {
+		if lim := m.limiter.Limit(); lim < p.admits.Limit() {
 			p.admits.SetLimit(lim)
 		}
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	// Startup is how Slack is waited for at start; its Status hears what
 	// is missing, for /readyz.
 	Startup startup.Options
+	// Replica is this process's place among the bot's replicas; nil: one
+	// process, sharing nothing.
+	Replica *workflow.Replica
 }
 
 // New builds the Web API client, the workflow that uses it, and the bot
@@ -66,7 +69,7 @@ func New(opts Options) (*Bot, error) {
 	flow, err := workflow.New(workflow.Options{
 		Config: cfg, Slack: client, Resetter: opts.Resetter, Store: opts.Store, ConsoleURL: opts.ConsoleURL,
 		Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
-		Accounts: opts.Accounts, ChoiceKey: choiceKey(opts.Secrets.AppToken),
+		Accounts: opts.Accounts, Replica: opts.Replica, ChoiceKey: choiceKey(opts.Secrets.AppToken),
 	})
 	if err != nil {
 		return nil, err
