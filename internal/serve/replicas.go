@@ -28,13 +28,21 @@ func newReplica(cfg config.Config, st Store) *workflow.Replica {
 	return &workflow.Replica{ID: host + "-" + hex.EncodeToString(b), Store: st, TTL: cfg.Store.ReplicaTimeout.D(), Solo: solo}
 }
 
+// replicaSink hears what each heartbeat learns: *slackbot.Bot.
+type replicaSink interface {
+	SetReplicas(n int)
+	SetStoreReachable(ok bool)
+}
+
+var _ replicaSink = (*slackbot.Bot)(nil)
+
 // startHeartbeats sends this replica's heartbeat now and every third of
 // the replica timeout until stop is called (not when ctx ends). Each one tells the bot how many
 // replicas are alive (it paces Slack calls at its share, and /metrics shows
 // the count) and whether the store answers (while it does not, commands
 // start nothing). stop waits for the loop, then removes this replica from
 // the live ones, so the others take up what it left at once.
-func startHeartbeats(ctx context.Context, st Store, r *workflow.Replica, bot *slackbot.Bot, logger *slog.Logger) (stop func()) {
+func startHeartbeats(ctx context.Context, st Store, r *workflow.Replica, bot replicaSink, logger *slog.Logger) (stop func()) {
 	// Beat on after ctx ends, while the bot finishes the work in flight:
 	// a replica that stopped beating would see that work taken over.
 	ctx = context.WithoutCancel(ctx)
