@@ -43,7 +43,15 @@ func (s *Server) Send(ctx context.Context, e Envelope) error {
 	if err != nil {
 		return fmt.Errorf("encode %s envelope: %w", e.Type, err)
 	}
-	return s.SendRaw(ctx, frame)
+	if !s.opts.Spread && s.opts.RedeliverAfter <= 0 {
+		return s.SendRaw(ctx, frame)
+	}
+	c, err := s.sendSpread(ctx, frame, nil)
+	if err != nil {
+		return err
+	}
+	s.watchAck(e, c)
+	return nil
 }
 
 // SlashCommand describes a slash command a user runs. Zero fields default: Command to
@@ -149,6 +157,15 @@ type BlockAction struct {
 // response_url (served by this fake) and actions[{action_id, block_id, text, value, type
 // "button", action_ts}]. It returns the envelope ID.
 func (s *Server) BlockAction(ctx context.Context, a BlockAction) (string, error) {
+	e, err := s.blockActionEnvelope(a)
+	if err != nil {
+		return "", err
+	}
+	return e.EnvelopeID, s.Send(ctx, e)
+}
+
+// blockActionEnvelope builds the envelope of BlockAction.
+func (s *Server) blockActionEnvelope(a BlockAction) (Envelope, error) {
 	s.mu.Lock()
 	if a.TeamID == "" {
 		a.TeamID = s.opts.TeamID
@@ -210,10 +227,7 @@ func (s *Server) BlockAction(ctx context.Context, a BlockAction) (string, error)
 		fillFromButton(action, m.Blocks)
 	}
 	s.mu.Unlock()
-
-	id := newUUID()
-	err := s.Send(ctx, Envelope{Type: "interactive", EnvelopeID: id, Payload: payload})
-	return id, err
+	return Envelope{Type: "interactive", EnvelopeID: newUUID(), Payload: payload}, nil
 }
 
 // fillFromButton completes action from the button with its action_id in blocks (in an

@@ -71,7 +71,21 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the fake's own diagnostics (bad frames, write errors); default: discarded.
 	Logger *slog.Logger
+	// Spread hands each envelope to the next open Socket Mode connection in turn, as Slack
+	// hands each one to any of an app's connections; false sends every envelope on the newest.
+	Spread bool
+	// RedeliverAfter, when positive, sends an envelope that is not acked within it again, on
+	// another connection if there is one, with retry_attempt and retry_reason "timeout", up to
+	// MaxRetries times. Interactive envelopes are never redelivered, as on Slack.
+	RedeliverAfter time.Duration
 }
+
+// MaxRetries is how often an unacked envelope is redelivered (see Options.RedeliverAfter).
+const MaxRetries = 3
+
+// MaxConnections is how many Socket Mode connections an app may hold at once; one more is
+// refused with a too_many_websockets disconnect.
+const MaxConnections = 10
 
 // Server is a fake Slack: a Web API, a Socket Mode websocket endpoint and response URLs, all
 // on one loopback httptest server. Create it with New and release it with Close. All methods
@@ -108,6 +122,9 @@ type Server struct {
 	conns     []*wsConn // open Socket Mode connections, oldest first
 	connCount int
 	acks      []Ack
+	acked     map[string]bool // envelope IDs acked
+	next      int             // round-robin position among conns (Options.Spread)
+	sentOn    map[string]int  // envelope ID -> how many times it went out
 
 	responseURLs map[string]*responseTarget
 
@@ -150,6 +167,8 @@ func New(opts Options) *Server {
 		rateLimit:    maps.Clone(opts.RateLimits),
 		rateLog:      make(map[string][]time.Time),
 		tickets:      make(map[string]bool),
+		acked:        make(map[string]bool),
+		sentOn:       make(map[string]int),
 		responseURLs: make(map[string]*responseTarget),
 		triggers:     make(map[string]trigger),
 	}

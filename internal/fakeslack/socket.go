@@ -110,6 +110,11 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		c.shutdown(true)
 		return
 	}
+	if len(s.conns) >= MaxConnections {
+		s.mu.Unlock()
+		refuseConn(c)
+		return
+	}
 	s.conns = append(s.conns, c)
 	s.connCount++
 	s.wg.Add(2)
@@ -154,6 +159,7 @@ func (s *Server) handleClientFrame(data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.acks = append(s.acks, Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: s.now()})
+	s.acked[frame.EnvelopeID] = true
 	s.notifyLocked()
 }
 
