@@ -27,10 +27,14 @@ type Ack struct {
 	// Payload is the ack's "payload" field; nil when it had none (or null).
 	Payload json.RawMessage
 	At      time.Time
+	// Conn is the number of the connection it came on (1 for the first accepted); see
+	// OpenConnectionIDs.
+	Conn int
 }
 
 // wsConn is one accepted Socket Mode connection.
 type wsConn struct {
+	id   int // 1 for the first connection accepted, and so on
 	ws   *websocket.Conn
 	wmu  sync.Mutex // serialises data frames; control frames may be written concurrently
 	done chan struct{}
@@ -117,6 +121,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns = append(s.conns, c)
 	s.connCount++
+	c.id = s.connCount
 	s.wg.Add(2)
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -135,12 +140,12 @@ func (s *Server) readLoop(c *wsConn) {
 			return
 		}
 		if typ == websocket.TextMessage {
-			s.handleClientFrame(data)
+			s.handleClientFrame(c, data)
 		}
 	}
 }
 
-func (s *Server) handleClientFrame(data []byte) {
+func (s *Server) handleClientFrame(c *wsConn, data []byte) {
 	if len(data) >= maxAckSize {
 		s.log.Debug("dropped oversized socket mode response", "bytes", len(data))
 		return
@@ -158,7 +163,7 @@ func (s *Server) handleClientFrame(data []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.acks = append(s.acks, Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: s.now()})
+	s.acks = append(s.acks, Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: s.now(), Conn: c.id})
 	s.acked[frame.EnvelopeID] = true
 	s.notifyLocked()
 }
@@ -228,6 +233,17 @@ func (s *Server) OpenConnections() int {
 // client to close the old connection after a refresh.
 func (s *Server) WaitOpenConnections(ctx context.Context, n int) error {
 	return s.await(ctx, fmt.Sprintf("%d open connection(s)", n), func() bool { return s.OpenConnections() == n })
+}
+
+// OpenConnectionIDs lists the numbers of the open connections (see Ack.Conn), oldest first.
+func (s *Server) OpenConnectionIDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]int, len(s.conns))
+	for i, c := range s.conns {
+		ids[i] = c.id
+	}
+	return ids
 }
 
 // ConnectionCount is the number of websocket connections accepted so far.
