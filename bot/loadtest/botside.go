@@ -56,6 +56,9 @@ type BotSpec struct {
 	AnswerAcks bool `json:"answer_acks,omitempty"`
 	// SlackLimits are slackbot.Options.SlackLimits; nil = the published tiers.
 	SlackLimits map[string]int `json:"slack_limits,omitempty"`
+	// DatabaseURL selects PostgreSQL (as DATABASE_URL does); "" = SQLite
+	// in StoreDir.
+	DatabaseURL string `json:"database_url,omitempty"`
 }
 
 // Config is the bot configuration for s: the defaults, as a deployment
@@ -91,7 +94,8 @@ func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return serve.Run(ctx, cfg, config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken}, logger, serve.Options{
+	secrets := config.Secrets{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, DatabaseURL: spec.DatabaseURL}
+	return serve.Run(ctx, cfg, secrets, logger, serve.Options{
 		Version: "loadtest",
 		AWSOptions: []func(*awsconfig.LoadOptions) error{
 			awsconfig.WithRegion(fakeaws.Region),

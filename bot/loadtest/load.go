@@ -34,6 +34,12 @@ type Options struct {
 	CPUProfile  string         // CPU profile of the bot's process
 	MemProfile  string         // heap profile of the bot's process, at the end
 	Progress    io.Writer      // progress lines; nil = none
+	// Replicas is how many bot processes share the burst (Slack spreads
+	// the envelopes over their connections); default 1.
+	Replicas int
+	// PostgresURL selects PostgreSQL on this server (a fresh schema per
+	// run, dropped after it) instead of SQLite; needed for Replicas > 1.
+	PostgresURL string
 
 	// SlackLimits are the bot's paces for throttled methods (see
 	// slackbot.Options.SlackLimits); nil = Slack's published tiers.
@@ -51,6 +57,8 @@ type Result struct {
 	IAMRate     float64 `json:"iam_rate,omitempty"`
 	Concurrency int     `json:"concurrency"`
 	BotProcess  string  `json:"bot_process"` // "child" or "in-process"
+	Replicas    int     `json:"replicas"`
+	Store       string  `json:"store"` // "sqlite" or "postgres"
 
 	Ack      Latencies  `json:"ack"`
 	Baseline *Latencies `json:"baseline_ack,omitempty"`
@@ -71,8 +79,11 @@ type Result struct {
 	IAMMaxInSecond int                  `json:"iam_max_calls_in_any_second,omitempty"`
 	Floor          *Floor               `json:"tier_floor,omitempty"`
 
-	IdleMemory  Memory `json:"idle_memory"`
-	FinalMemory Memory `json:"final_memory"`
+	// IdleMemory and FinalMemory are of the replica with the largest
+	// peak; PeakKiBByReplica has each one's.
+	IdleMemory       Memory  `json:"idle_memory"`
+	FinalMemory      Memory  `json:"final_memory"`
+	PeakKiBByReplica []int64 `json:"peak_rss_kib_by_replica,omitempty"`
 
 	Problems []string `json:"problems,omitempty"`
 }
@@ -110,9 +121,19 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	o.Replicas = max(o.Replicas, 1)
+	if o.Replicas > 1 && o.PostgresURL == "" {
+		return Result{}, errors.New("several replicas need PostgreSQL (-store postgres)")
+	}
+	if o.Replicas > 1 && o.InProcess {
+		return Result{}, errors.New("several replicas run in child processes only")
+	}
 	people := People(o.Users)
 	res := Result{Users: o.Users, IAMLatency: o.IAMLatency.String(), Tiers: o.RateLimits != nil,
-		IAMRate: o.IAMRate, Concurrency: o.Concurrency, BotProcess: "child"}
+		IAMRate: o.IAMRate, Concurrency: o.Concurrency, BotProcess: "child", Replicas: o.Replicas, Store: "sqlite"}
+	if o.PostgresURL != "" {
+		res.Store = "postgres"
+	}
 	if res.Concurrency == 0 {
 		res.Concurrency = config.Default().Reset.Concurrency
 	}
@@ -138,8 +159,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 // newSlack starts a fake Slack that knows every person.
-func newSlack(people []Person, limits map[string]int) *fakeslack.Server {
-	s := fakeslack.New(fakeslack.Options{RateLimits: limits})
+func newSlack(people []Person, limits map[string]int, spread bool) *fakeslack.Server {
+	s := fakeslack.New(fakeslack.Options{RateLimits: limits, Spread: spread})
 	for _, p := range people {
 		s.AddUser(fakeslack.User{ID: p.SlackUser, Name: p.IAMUser})
 	}
@@ -156,7 +177,7 @@ func startSide(o Options, role string, spec BotSpec) (Side, error) {
 // runBaseline measures the bare client's acks for the same burst, against a
 // fake Slack of its own.
 func runBaseline(ctx context.Context, o Options, people []Person) (Latencies, error) {
-	slk := newSlack(people, nil)
+	slk := newSlack(people, nil, false)
 	defer slk.Close()
 	dir, err := os.MkdirTemp("", "aws-reset-loadtest-")
 	if err != nil {
@@ -243,7 +264,7 @@ func waitAcks(ctx context.Context, slk *fakeslack.Server, sent []sentEnvelope, l
 
 // runBotBurst runs the real bot through the burst and checks the outcome.
 func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) error {
-	slk := newSlack(people, o.RateLimits)
+	slk := newSlack(people, o.RateLimits, o.Replicas > 1)
 	defer slk.Close()
 	iam := fakeaws.New(fakeaws.Options{Latency: o.IAMLatency, AccountAlias: "loadtest"})
 	defer iam.Close()
@@ -255,27 +276,43 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 		return err
 	}
 	defer os.RemoveAll(dir)
+	var dbURL string
+	if o.PostgresURL != "" {
+		u, drop, err := freshSchema(ctx, o.PostgresURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		dbURL = u
+	}
 	if o.WarmDMs {
-		if err := rememberDMs(ctx, filepath.Join(dir, "aws-reset.db"), people); err != nil {
+		if err := rememberDMs(ctx, filepath.Join(dir, "aws-reset.db"), dbURL, people); err != nil {
 			return err
 		}
 	}
 	spec := BotSpec{SlackAPIURL: slk.APIURL(), IAMURL: iam.URL(), StoreDir: dir, People: people,
-		Concurrency: o.Concurrency, IAMRate: o.IAMRate, Deadline: o.Deadline, SlackLimits: o.SlackLimits}
-	side, err := startSide(o, "bot", spec)
-	if err != nil {
-		return err
-	}
+		Concurrency: o.Concurrency, IAMRate: o.IAMRate, Deadline: o.Deadline, SlackLimits: o.SlackLimits,
+		DatabaseURL: dbURL}
+	var sides []Side
 	stopped := false
 	defer func() {
 		if !stopped {
-			_, _ = side.Stop()
+			for _, s := range sides {
+				_, _ = s.Stop()
+			}
 		}
 	}()
+	for range o.Replicas {
+		side, err := startSide(o, "bot", spec)
+		if err != nil {
+			return err
+		}
+		sides = append(sides, side)
+	}
 
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := slk.WaitConnected(cctx); err != nil {
+	if err := slk.WaitOpenConnections(cctx, o.Replicas); err != nil {
 		return fmt.Errorf("the bot never connected: %w", err)
 	}
 	select {
@@ -283,8 +320,14 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if res.IdleMemory, err = side.Memory(); err != nil {
-		return fmt.Errorf("read the idle bot's memory: %w", err)
+	for _, side := range sides {
+		m, err := side.Memory()
+		if err != nil {
+			return fmt.Errorf("read the idle bot's memory: %w", err)
+		}
+		if m.PeakKiB > res.IdleMemory.PeakKiB {
+			res.IdleMemory = m
+		}
 	}
 	if o.Prepare != nil {
 		o.Prepare(slk, iam)
@@ -304,9 +347,15 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 
 	waitDeliveries(ctx, slk, len(people), o)
 	stopped = true
-	res.FinalMemory, err = side.Stop()
-	if err != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("stopping the bot: %v", err))
+	for i, side := range sides {
+		m, err := side.Stop()
+		if err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("stopping replica %d: %v", i, err))
+		}
+		res.PeakKiBByReplica = append(res.PeakKiBByReplica, m.PeakKiB)
+		if m.PeakKiB > res.FinalMemory.PeakKiB {
+			res.FinalMemory = m
+		}
 	}
 
 	out := Check(people, slk.Messages(), iam)
@@ -341,8 +390,17 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 
 // rememberDMs records every person's DM channel in the store at path, as a
 // previous run of the bot would have.
-func rememberDMs(ctx context.Context, path string, people []Person) error {
-	st, err := store.Open(ctx, path)
+func rememberDMs(ctx context.Context, path, dbURL string, people []Person) error {
+	var st interface {
+		SetDMChannel(ctx context.Context, team, slackUser, channelID string, at time.Time) error
+		Close() error
+	}
+	var err error
+	if dbURL != "" {
+		st, err = store.OpenPostgres(ctx, dbURL, nil)
+	} else {
+		st, err = store.Open(ctx, path)
+	}
 	if err != nil {
 		return err
 	}

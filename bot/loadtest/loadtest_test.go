@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store/pgtest"
 )
 
 func TestSummarize(t *testing.T) {
@@ -160,5 +161,30 @@ func TestBurstUnderThrottling(t *testing.T) {
 		if c := res.SlackCalls[m]; c.Throttled != 4 || c.OK != n {
 			t.Errorf("%s calls = %+v; want 4 throttled and %d ok", m, c, n)
 		}
+	}
+}
+
+// TestSmokePostgres is TestSmoke with the bot on PostgreSQL (-store
+// postgres), in a schema of its own that the run drops.
+func TestSmokePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the bot")
+	}
+	dsn := pgtest.DSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	res, err := Run(ctx, Options{Users: 40, IAMLatency: 5 * time.Millisecond, InProcess: true, Idle: 10 * time.Millisecond,
+		Timeout: 30 * time.Second, NoBaseline: true, PostgresURL: dsn})
+	if err != nil {
+		t.Fatalf("Run() error %v", err)
+	}
+	if len(res.Problems) > 0 {
+		t.Fatalf("Run() problems:\n%s", strings.Join(res.Problems, "\n"))
+	}
+	if res.Delivered != 40 || res.Store != "postgres" || res.Replicas != 1 {
+		t.Errorf("Run() delivered %d on %s with %d replicas; want 40 on postgres with 1", res.Delivered, res.Store, res.Replicas)
+	}
+	if _, err := Run(ctx, Options{Users: 1, Replicas: 2}); err == nil {
+		t.Error("Run(2 replicas on SQLite) = nil error; want one")
 	}
 }

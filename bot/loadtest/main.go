@@ -74,11 +74,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the bot process's heap profile here, at the end")
 	runs := fs.Int("runs", 1, "repeat the whole test this many times and compare the acks' medians (ack latency is noisy on a small machine)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	fs.IntVar(&o.Replicas, "replicas", 1, "bot processes sharing the burst; more than one needs -store postgres")
+	storeKind := fs.String("store", "sqlite", "the bot's store: sqlite, or postgres (a fresh schema on -postgres-url's server per run)")
+	pgURL := fs.String("postgres-url", os.Getenv("TEST_POSTGRES_DSN"), "the PostgreSQL server for -store postgres; default $TEST_POSTGRES_DSN")
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
 	if *tiers {
 		o.RateLimits = fakeslack.PublishedTiers()
+	}
+	switch *storeKind {
+	case "sqlite":
+	case "postgres":
+		if *pgURL == "" {
+			fmt.Fprintln(stderr, "loadtest: -store postgres needs -postgres-url or TEST_POSTGRES_DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+			return errReported
+		}
+		o.PostgresURL = *pgURL
+	default:
+		fmt.Fprintf(stderr, "loadtest: -store %q: want sqlite or postgres\n", *storeKind)
+		return errReported
 	}
 	o.Progress = stderr
 	var results []Result
@@ -163,8 +178,8 @@ func Summarise(results []Result) Summary {
 func Print(w io.Writer, res Result) {
 	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0),
 		runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "burst: %d users, IAM latency %s, tiers %v, IAM rate %v/s, concurrency %d, bot %s\n",
-		res.Users, res.IAMLatency, res.Tiers, res.IAMRate, res.Concurrency, res.BotProcess)
+	fmt.Fprintf(w, "burst: %d users, IAM latency %s, tiers %v, IAM rate %v/s, concurrency %d, bot %s, %d replica(s) on %s\n",
+		res.Users, res.IAMLatency, res.Tiers, res.IAMRate, res.Concurrency, res.BotProcess, res.Replicas, res.Store)
 	fmt.Fprintf(w, "ack (bot):      p50 %v  p99 %v  max %v  (n=%d)\n", res.Ack.P50, res.Ack.P99, res.Ack.Max, res.Ack.N)
 	if res.Baseline != nil {
 		b := res.Baseline
@@ -200,6 +215,13 @@ func Print(w io.Writer, res Result) {
 	}
 	fmt.Fprintf(w, "memory (%s): idle RSS %s (peak so far %s); peak RSS over the run %s\n", what,
 		MiB(res.IdleMemory.RSSKiB), MiB(res.IdleMemory.PeakKiB), MiB(res.FinalMemory.PeakKiB))
+	if len(res.PeakKiBByReplica) > 1 {
+		fmt.Fprint(w, "peak RSS by replica:")
+		for _, k := range res.PeakKiBByReplica {
+			fmt.Fprintf(w, " %s", MiB(k))
+		}
+		fmt.Fprintln(w)
+	}
 	if len(res.Problems) == 0 {
 		fmt.Fprintln(w, "checks: every listed person reset exactly once and given exactly their password")
 	}
