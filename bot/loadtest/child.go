@@ -21,8 +21,9 @@ import (
 // environment; the parent writes "mem" for a memory reading and closes
 // stdin to stop the child, which then answers with its final reading.
 const (
-	envRole       = "AWS_RESET_LOADTEST_ROLE" // "bot" or "baseline"
-	envSpec       = "AWS_RESET_LOADTEST_SPEC"
+	envRole = "AWS_RESET_LOADTEST_ROLE" // "bot" or "baseline"
+	envSpec = "AWS_RESET_LOADTEST_SPEC" // a file holding it: one variable may hold only 128 KiB
+
 	envCPUProfile = "AWS_RESET_LOADTEST_CPUPROFILE"
 	envMemProfile = "AWS_RESET_LOADTEST_MEMPROFILE"
 )
@@ -44,8 +45,20 @@ func startChild(role string, spec BotSpec, cpuProfile, memProfile string, stderr
 	if err != nil {
 		return nil, err
 	}
+	f, err := os.CreateTemp("", "aws-reset-loadtest-spec-")
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(js)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("write the spec: %w", err)
+	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envRole+"="+role, envSpec+"="+string(js),
+	cmd.Env = append(os.Environ(), envRole+"="+role, envSpec+"="+f.Name(),
 		envCPUProfile+"="+cpuProfile, envMemProfile+"="+memProfile)
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
@@ -57,6 +70,7 @@ func startChild(role string, spec BotSpec, cpuProfile, memProfile string, stderr
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
+		os.Remove(f.Name())
 		return nil, fmt.Errorf("start the %s child: %w", role, err)
 	}
 	return &childSide{cmd: cmd, in: in, out: bufio.NewScanner(out)}, nil
@@ -149,7 +163,12 @@ func (s *inProcess) Stop() (Memory, error) {
 // environment until stdin closes, answering "mem" lines with a reading.
 func childMain(role string) error {
 	var spec BotSpec
-	if err := json.Unmarshal([]byte(os.Getenv(envSpec)), &spec); err != nil {
+	js, err := os.ReadFile(os.Getenv(envSpec))
+	if err == nil {
+		os.Remove(os.Getenv(envSpec)) // read once; the parent leaves it to the child
+		err = json.Unmarshal(js, &spec)
+	}
+	if err != nil {
 		return fmt.Errorf("read the spec: %w", err)
 	}
 	if path := os.Getenv(envCPUProfile); path != "" {
