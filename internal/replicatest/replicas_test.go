@@ -40,6 +40,11 @@ const (
 	actionReveal  = "aws_reset_reveal"
 )
 
+var (
+	addrRE = regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
+	idRE   = regexp.MustCompile(`"replica_id":"([^"]+)"`)
+)
+
 // person is one listed person of the test.
 type person struct{ slack, iam string }
 
@@ -66,20 +71,75 @@ func (r *replica) logged(re *regexp.Regexp) string {
 	return ""
 }
 
-// buildBot builds the real binary once into a temporary directory.
+// startReplica runs `bot run --config cfgPath` with env, killed when the
+// test ends if it is still running.
+func startReplica(t *testing.T, bin, cfgPath string, env []string) *replica {
+	t.Helper()
+	r := &replica{done: make(chan struct{})}
+	r.cmd = exec.Command(bin, "run", "--config", cfgPath)
+	r.cmd.Env, r.cmd.Stdout, r.cmd.Stderr = env, &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.err = r.cmd.Wait(); close(r.done) }()
+	t.Cleanup(func() {
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	})
+	return r
+}
+
+// get answers a GET of url: the status and the body; 0 if it failed.
+func get(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, readAll(resp)
+}
+
+// buildBot builds the real binary, once for the package's tests, into a
+// temporary directory that the last caller's test removes.
 func buildBot(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
+	built.once.Do(func() {
+		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			built.err = fmt.Errorf("go env GOMOD: %w", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "replicatest-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		built.bin = filepath.Join(dir, "bot")
+		build := exec.Command("go", "build", "-o", built.bin, "./bot")
+		build.Dir = filepath.Dir(strings.TrimSpace(string(out)))
+		if b, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build ./bot: %w\n%s", err, b)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	bin := filepath.Join(t.TempDir(), "bot")
-	build := exec.Command("go", "build", "-o", bin, "./bot")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(out)))
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./bot: %v\n%s", err, b)
+	return built.bin
+}
+
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
-	return bin
+	os.Exit(code)
 }
 
 // TestReplicas: three replicas on one PostgreSQL, a burst of commands
@@ -135,37 +195,18 @@ users:
 	}
 	bots := make([]*replica, replicas)
 	for i := range bots {
-		r := &replica{done: make(chan struct{})}
-		r.cmd = exec.Command(bin, "run", "--config", cfgPath)
-		r.cmd.Env, r.cmd.Stdout, r.cmd.Stderr = env, &r.stdout, &r.stderr
-		if err := r.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { r.err = r.cmd.Wait(); close(r.done) }()
-		t.Cleanup(func() {
-			_ = r.cmd.Process.Kill()
-			<-r.done
-		})
-		bots[i] = r
+		bots[i] = startReplica(t, bin, cfgPath, env)
 	}
 	if err := slack.WaitOpenConnections(ctx, replicas); err != nil {
 		t.Fatalf("replicas did not all connect: %v\n%s", err, bots[0].stderr.String())
 	}
-	addrRE := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
-	idRE := regexp.MustCompile(`"replica_id":"([^"]+)"`)
 	metricsOf := func(r *replica) string {
 		addr := r.logged(addrRE)
 		if addr == "" {
 			return ""
 		}
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			return ""
-		}
-		defer resp.Body.Close()
-		var b strings.Builder
-		_, _ = fmt.Fprint(&b, readAll(resp))
-		return b.String()
+		_, body := get("http://" + addr + "/metrics")
+		return body
 	}
 	// Each replica counts the others within a heartbeat (a third of the TTL).
 	waitUntil(t, ctx, "every replica to count 3 replicas", func() bool {
