@@ -270,6 +270,12 @@ users:
 			if err := victim.cmd.Process.Kill(); err != nil { // SIGKILL: no goodbye
 				t.Fatal(err)
 			}
+			// The clicks go to two live replicas' connections, once the fake
+			// has seen the dead one close (the senders finish the commands
+			// they hold meanwhile, and the burst then goes on).
+			if err := slack.WaitOpenConnections(ctx, replicas-1); err != nil {
+				t.Fatal(err)
+			}
 			for _, p := range slices.Concat(approved, leaving) {
 				click(t, ctx, slack, approver, approvalMsg[p.slack], actionApprove)
 			}
@@ -279,6 +285,31 @@ users:
 	close(work)
 	wg.Wait()
 	<-victim.done
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	// Which requests the dead replica held when it died (read now: the
+	// sweep drops the holders of requests once they end): those end with
+	// an offer, or a password it delivered before it died, or both when it
+	// died between delivering and recording.
+	heldByVictim := map[string]bool{} // slack user
+	rows, err := db.QueryContext(ctx, `SELECT r.slack_user FROM requests r JOIN request_holders h ON h.request_id = r.id
+		WHERE h.replica_id = $1`, victimID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			t.Fatal(err)
+		}
+		heldByVictim[u] = true
+	}
+	rows.Close()
+
 	if err := slack.WaitOpenConnections(ctx, replicas-1); err != nil {
 		t.Fatal(err)
 	}
@@ -299,12 +330,6 @@ users:
 		}
 		click(t, ctx, slack, p.slack, offer, actionReveal)
 	}
-
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 
 	// Who the dead replica acked and never recorded: Slack will not send
 	// those again, and the person was told their request is being worked
@@ -332,24 +357,6 @@ users:
 			t.Fatal(err)
 		}
 	}
-
-	// Which requests the dead replica held: those end with an offer (or a
-	// password it delivered before it died, or both when it died between
-	// delivering and recording).
-	heldByVictim := map[string]bool{} // slack user
-	rows, err := db.QueryContext(ctx, `SELECT r.slack_user FROM requests r JOIN request_holders h ON h.request_id = r.id
-		WHERE h.replica_id = $1`, victimID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			t.Fatal(err)
-		}
-		heldByVictim[u] = true
-	}
-	rows.Close()
 
 	passwordTo := func(p person) func(fakeslack.Message) bool {
 		return func(m fakeslack.Message) bool {

@@ -64,3 +64,23 @@ func (d *sqlDB) ForgetReplica(ctx context.Context, replicaID string) error {
 	}
 	return nil
 }
+
+// ForgetFinished drops the holders of requests that have ended, and of
+// requests never created (refused when recorded) held before before: nobody
+// works on those, and the table stays as small as the work in flight. A
+// holder whose request does not exist yet is kept until then: it is
+// recorded just before its request is created.
+func (d *sqlDB) ForgetFinished(ctx context.Context, before time.Time) error {
+	n, err := nanos(before)
+	if err != nil {
+		return fmt.Errorf("drop the holders of finished requests: %w", err)
+	}
+	active := request.ActiveStates()
+	args := append(stateArgs(active), n)
+	if _, err := d.exec(ctx, d.w, `DELETE FROM request_holders WHERE
+		EXISTS (SELECT 1 FROM requests r WHERE r.id = request_holders.request_id AND r.state NOT IN `+placeholders(len(active))+`)
+		OR (held_at < ? AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = request_holders.request_id))`, args...); err != nil {
+		return fmt.Errorf("drop the holders of finished requests: %w", err)
+	}
+	return nil
+}

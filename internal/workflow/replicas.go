@@ -34,6 +34,9 @@ type ReplicaStore interface {
 	ClaimLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
 	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
 	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
+	// ForgetFinished drops the holders of requests that have ended, and
+	// of requests never created that were held before before.
+	ForgetFinished(ctx context.Context, before time.Time) error
 }
 
 // Replica is this process's place among the bot's replicas.
@@ -90,8 +93,8 @@ func (w *Workflow) holdThenReset(ctx context.Context, id string, from request.St
 }
 
 func (w *Workflow) hold(ctx context.Context, id string) error {
-	if w.replica == nil {
-		return nil
+	if w.replica == nil || w.replica.Solo {
+		return nil // nobody to tell this process's work apart from
 	}
 	return w.replica.Store.HoldRequest(ctx, id, w.replica.ID, w.now())
 }
@@ -149,6 +152,11 @@ func inWork(r request.Request) bool {
 func (w *Workflow) resumeLeftBehind(ctx context.Context) {
 	if w.replica == nil || w.replica.Solo {
 		return // the resume at start did it
+	}
+	// A request refused when recorded leaves a holder behind; an hour is
+	// far longer than any creation takes.
+	if err := w.replica.Store.ForgetFinished(ctx, w.now().Add(-time.Hour)); err != nil {
+		w.log.Warn("could not drop the holders of finished requests", slog.Any(keyError, err))
 	}
 	reqs, err := w.replica.Store.LeftBehind(ctx, w.now(), w.replica.TTL)
 	if err != nil {

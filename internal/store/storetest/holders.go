@@ -74,6 +74,27 @@ func testLeftBehind(t *testing.T, s Store) {
 	if n := len(got); n != 5 {
 		t.Errorf("LeftBehind() after ForgetReplica(live) = %v; want 5 requests", ids(got))
 	}
+	// Dropping the holders of finished requests changes nothing in work,
+	// and keeps the holder of a request about to be created.
+	mustMove(t, s, resettingLive, now, request.Delivered)
+	beat("live", now)
+	next := selfService("U8")
+	if err := s.HoldRequest(ctx, next.ID, "live", now.Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetFinished(ctx, now.Add(-3*time.Hour)); err != nil {
+		t.Fatalf("ForgetFinished() = %v", err)
+	}
+	mustCreate(t, s, next) // created after the sweep: its holder must still be there
+	got, err = s.LeftBehind(ctx, now, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotIDs = ids(got)
+	slices.Sort(gotIDs)
+	if !slices.Equal(gotIDs, want) {
+		t.Errorf("LeftBehind() after ForgetFinished() = %v; want %v (the live replica's new request still held)", gotIDs, want)
+	}
 	if _, err := s.LeftBehind(ctx, now, 0); err == nil {
 		t.Error("LeftBehind(ttl 0) = nil error; want one")
 	}

@@ -51,6 +51,7 @@ type Store interface {
 	ForgetReplica(ctx context.Context, replicaID string) error
 	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
 	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
+	ForgetFinished(ctx context.Context, before time.Time) error
 }
 
 // Run runs the suite. open must return a new, empty store for each call and
