@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	}
 	defer store.Close()
 
-	replica := newReplica(cfg, st)
+	replica := newReplica(cfg, store)
 	opts := slackbot.Options{
 		Replica:    replica,
 		Config:     cfg,
@@ -168,7 +168,7 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 		so.Ready <- b
 	}
 
-	stopBeats := startHeartbeats(ctx, st, replica, bot, logger)
+	stopBeats := startHeartbeats(ctx, store, replica, b, logger)
 	defer stopBeats()
 
 	if cfg.Reminders.Enabled {
