@@ -331,28 +331,54 @@ users:
 		click(t, ctx, slack, p.slack, offer, actionReveal)
 	}
 
-	// Who the dead replica acked and never recorded: Slack will not send
-	// those again, and the person was told their request is being worked
-	// on. They run the command again, as the ack's words invite them to.
-	ackedOn := map[string]int{}
+	// Who the dead replica acked and never worked on: Slack will not send
+	// those again, and the ack said "working on it". Another replica tells
+	// each of them, once, that nothing was started; they run the command
+	// again.
+	// Each command is recorded before its ack, so none may be acked and
+	// unrecorded ("silent").
+	ackedOn := map[string]fakeslack.Ack{}
 	for _, a := range slack.Acks() {
-		ackedOn[a.EnvelopeID] = a.Conn
+		ackedOn[a.EnvelopeID] = a
 	}
-	var lost []person
+	requestIDRE := regexp.MustCompile(`request (R[0-9A-Z]{10})`)
+	var lost, silent []person
 	for _, p := range self {
-		env := envelopeOf[p.slack]
-		if ackedOn[env] != victimConn {
+		a := ackedOn[envelopeOf[p.slack]]
+		if a.Conn != victimConn {
 			continue
 		}
-		var n int
+		var n, recorded int
 		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM requests WHERE slack_user = $1", p.slack).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
+		if n > 0 {
+			continue
+		}
+		if m := requestIDRE.FindStringSubmatch(string(a.Payload)); m != nil {
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM request_holders WHERE request_id = $1", m[1]).Scan(&recorded); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if recorded == 0 {
+			silent = append(silent, p)
+		} else {
 			lost = append(lost, p)
 		}
 	}
+	lostNotice := func(p person) func(fakeslack.Message) bool {
+		return func(m fakeslack.Message) bool {
+			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "was interrupted before anything was done")
+		}
+	}
+	if len(silent) > 0 {
+		t.Errorf("%d commands acked by the killed replica were never recorded (%v): each is recorded before its ack", len(silent), silent)
+	}
 	for _, p := range lost {
+		// Another replica tells them, once the dead one's heartbeat is stale.
+		waitUntil(t, ctx, "the notice to "+p.slack+" that nothing was started", func() bool { return count(slack, lostNotice(p)) > 0 })
+	}
+	for _, p := range slices.Concat(lost, silent) {
 		if _, err := slack.SlashCommand(ctx, fakeslack.SlashCommand{UserID: p.slack}); err != nil {
 			t.Fatal(err)
 		}
@@ -363,9 +389,9 @@ users:
 			return m.Ephemeral && m.User == p.slack && strings.Contains(string(m.Blocks), "temporary AWS console password")
 		}
 	}
-	interruptedTo := func(p person) func(fakeslack.Message) bool {
+	interruptedTo := func(p person) func(fakeslack.Message) bool { // the offer of an interrupted reset
 		return func(m fakeslack.Message) bool {
-			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "was interrupted")
+			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "was interrupted when") && hasButton(m.Blocks, actionReveal)
 		}
 	}
 	for _, p := range slices.Concat(self, approved) {
@@ -417,6 +443,15 @@ users:
 			t.Errorf("%s: IAM got %d new passwords; want at most 1", p.iam, n)
 		}
 	}
+	for _, p := range self {
+		want := 0
+		if slices.Contains(lost, p) {
+			want = 1
+		}
+		if n := count(slack, lostNotice(p)); n != want {
+			t.Errorf("%s: told %d times that their command was lost; want %d", p.slack, n, want)
+		}
+	}
 	for _, p := range approved {
 		n := 0 // posts, not messages as they now stand: the reveal replaces the offer
 		for _, c := range slack.Calls("chat.postMessage") {
@@ -461,8 +496,12 @@ users:
 	if offered != 0 {
 		t.Errorf("%d requests offered again more than once", offered)
 	}
-	t.Logf("burst of %d over %d replicas, one killed: %d requests it held, %d acked and lost by it (ran again), %d redelivered envelopes",
-		selfService, replicas, len(heldByVictim), len(lost), len(slack.Redelivered()))
+	t.Logf("burst of %d over %d replicas, one killed: %d requests it held; %d commands it acked and never worked on, told by another (and ran again); "+
+		"%d acked unrecorded; %d redelivered envelopes",
+		selfService, replicas, len(heldByVictim), len(lost), len(silent), len(slack.Redelivered()))
+	if os.Getenv("REPLICATEST_DEBUG") != "" {
+		t.Logf("victim's log:\n%s", tail(victim.stderr.String()))
+	}
 
 	// Stop the rest cleanly; then nothing may have leaked anywhere.
 	for i, r := range bots {

@@ -83,6 +83,7 @@ type Bot struct {
 	sem  chan struct{}  // bounds the requests worked on at once
 	work sync.WaitGroup // requests in flight
 	held *holdback      // work waiting for the acks to go out; Run loop only
+	acks ackLog         // commands acked, to be recorded (acked.go)
 }
 
 // NewBot builds a Bot that hands its envelopes to opts.Handler. It makes
@@ -173,6 +174,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.goWork(workCtx, job)
 	}
 
+	stopAcked := b.startAckLog(workCtx)
+
 	sockCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
 	sockErr := make(chan error, 1)
@@ -199,8 +202,13 @@ loop:
 			b.handleEvent(workCtx, evt)
 		case <-b.held.due():
 			b.releaseHeld()
+		case works := <-b.acks.recorded:
+			for _, w := range works {
+				b.held.add(b.now(), w)
+			}
 		}
 	}
+	stopAcked()     // the commands read are recorded and acked, their work started
 	b.releaseHeld() // acked, so owed: finished within the shutdown timeout
 	stopSocket()
 	b.setConnected(false, false)

@@ -52,9 +52,8 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 			b.metrics.Command("slash_command")
 			return // help: the ack said it all
 		}
-		b.ack(evt.Request, workingAck(requestID), start)
 		b.metrics.Command("slash_command")
-		b.holdWork(ctx, func(ctx context.Context) { b.handler.HandleCommand(ctx, c, requestID) })
+		b.ackCommand(ctx, evt.Request, start, c, requestID)
 
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)

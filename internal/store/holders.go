@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
@@ -23,7 +24,7 @@ func (d *sqlDB) HoldRequest(ctx context.Context, id, replicaID string, at time.T
 		return fmt.Errorf("hold request %s: %w", id, err)
 	}
 	if _, err := d.exec(ctx, d.w, `INSERT INTO request_holders (request_id, replica_id, held_at) VALUES (?, ?, ?)
-		ON CONFLICT (request_id) DO UPDATE SET replica_id = excluded.replica_id, held_at = excluded.held_at`,
+		ON CONFLICT (request_id) DO UPDATE SET replica_id = excluded.replica_id, held_at = excluded.held_at, done = 0`,
 		id, replicaID, n); err != nil {
 		return fmt.Errorf("hold request %s for %s: %w", id, replicaID, err)
 	}
@@ -83,4 +84,102 @@ func (d *sqlDB) ForgetFinished(ctx context.Context, before time.Time) error {
 		return fmt.Errorf("drop the holders of finished requests: %w", err)
 	}
 	return nil
+}
+
+// Acked is a command a replica acked, to be recorded before its work
+// starts: see [sqlDB.HoldAcked].
+type Acked struct {
+	RequestID  string
+	SlackUser  string // who sent it
+	EnvelopeID string // the Socket Mode envelope it came in
+}
+
+// HoldAcked records, in one statement per few hundred, that replicaID
+// acked these commands at at and is about to work on them. A command whose
+// holder dies before it is handled (see [sqlDB.ReleaseCommand]) and before
+// its request is created is then found by [sqlDB.Abandoned]. A row already
+// there (the work got to it first) is kept as it is.
+func (d *sqlDB) HoldAcked(ctx context.Context, replicaID string, at time.Time, cmds []Acked) error {
+	n, err := nanos(at)
+	if err != nil || replicaID == "" {
+		return fmt.Errorf("hold acked commands: missing replica or time (%v)", err)
+	}
+	const chunk = 500 // well under PostgreSQL's 65535 parameters
+	for len(cmds) > 0 {
+		part := cmds[:min(chunk, len(cmds))]
+		cmds = cmds[len(part):]
+		values := make([]string, len(part))
+		args := make([]any, 0, 5*len(part))
+		for i, c := range part {
+			values[i] = "(?, ?, ?, ?, ?)"
+			args = append(args, c.RequestID, replicaID, n, c.SlackUser, c.EnvelopeID)
+		}
+		if _, err := d.exec(ctx, d.w, `INSERT INTO request_holders (request_id, replica_id, held_at, slack_user, envelope_id) VALUES `+
+			strings.Join(values, ", ")+` ON CONFLICT (request_id) DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("hold %d acked commands for %s: %w", len(part), replicaID, err)
+		}
+	}
+	return nil
+}
+
+// ReleaseCommand records that the command of request id was handled:
+// its request created, or the command refused or answered. It writes the
+// row if [sqlDB.HoldAcked] has not yet, so a late HoldAcked finds it there
+// and leaves it.
+func (d *sqlDB) ReleaseCommand(ctx context.Context, id, replicaID string, at time.Time) error {
+	n, err := nanos(at)
+	if err != nil || id == "" || replicaID == "" {
+		return fmt.Errorf("release command %s: missing request, replica or time (%v)", id, err)
+	}
+	if _, err := d.exec(ctx, d.w, `INSERT INTO request_holders (request_id, replica_id, held_at, done) VALUES (?, ?, ?, 1)
+		ON CONFLICT (request_id) DO UPDATE SET done = 1`, id, replicaID, n); err != nil {
+		return fmt.Errorf("release command %s: %w", id, err)
+	}
+	return nil
+}
+
+// Abandoned lists the commands recorded by a replica that has sent no
+// heartbeat within ttl before now and that it neither handled nor
+// recorded as a request: their senders may have been told "working on
+// it", and nothing more will come of it. A command whose envelope came
+// again (unacked, so Slack sent it once more, to a replica that recorded
+// it too or made its request) is not listed: that one is being handled.
+func (d *sqlDB) Abandoned(ctx context.Context, now time.Time, ttl time.Duration) ([]Acked, error) {
+	since, err := nanos(now.Add(-ttl))
+	if err != nil || ttl <= 0 {
+		return nil, fmt.Errorf("abandoned commands: missing time or ttl (%v)", err)
+	}
+	rows, err := d.r.QueryContext(ctx, d.q(`SELECT h.request_id, h.slack_user FROM request_holders h
+		WHERE h.done = 0 AND h.slack_user <> ''
+		AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = h.request_id)
+		AND NOT EXISTS (SELECT 1 FROM replicas p WHERE p.replica_id = h.replica_id AND p.seen_at > ?)
+		AND (h.envelope_id = '' OR NOT EXISTS (SELECT 1 FROM request_holders o
+			WHERE o.envelope_id = h.envelope_id AND o.request_id <> h.request_id)
+			AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.envelope_id = h.envelope_id))
+		ORDER BY h.held_at, h.request_id`), since)
+	if err != nil {
+		return nil, fmt.Errorf("list abandoned commands: %w", err)
+	}
+	defer rows.Close()
+	var out []Acked
+	for rows.Next() {
+		var a Acked
+		if err := rows.Scan(&a.RequestID, &a.SlackUser); err != nil {
+			return nil, fmt.Errorf("list abandoned commands: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ClaimAbandoned claims an abandoned command, so that of several
+// replicas exactly one tells its sender: it returns true if the command
+// was still abandoned (unhandled, no request) and is now marked handled.
+func (d *sqlDB) ClaimAbandoned(ctx context.Context, id string) (bool, error) {
+	rows, err := d.exec(ctx, d.w, `UPDATE request_holders SET done = 1 WHERE request_id = ? AND done = 0
+		AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = request_holders.request_id)`, id)
+	if err != nil {
+		return false, fmt.Errorf("claim abandoned command %s: %w", id, err)
+	}
+	return rows == 1, nil
 }

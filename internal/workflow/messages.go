@@ -165,6 +165,13 @@ func storeDownMessage() slacktext.Message {
 	return slacktext.Plain("I can't record requests right now, so I haven't started one. Nothing was changed. Please try again in a few minutes.")
 }
 
+// lostCommandMessage tells someone whose command a replica acked and then
+// died before working on: nothing was started, so they may simply ask again.
+func lostCommandMessage(id string) slacktext.Message {
+	return slacktext.Plain(fmt.Sprintf("Your password reset request (request %s) was interrupted before anything was done: "+
+		"the copy of the bot working on it stopped. Nothing was changed. Run the command again if you still need it.", id))
+}
+
 func noMFAMessage(iam string) slacktext.Message {
 	return slacktext.Plain(fmt.Sprintf("IAM user %s has no MFA device, so I can't reset its password from Slack alone: "+
 		"whoever controls your Slack account would then control your AWS account. "+

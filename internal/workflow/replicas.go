@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/slacktext"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // Several replicas of the bot may share one PostgreSQL database. Each
@@ -27,6 +28,13 @@ import (
 //     once is still the conditional write on each item (pending→expired,
 //     approved→expired, the unused-password claim, the reoffer's move),
 //     which a second sweeper would lose.
+//   - A command is acked before it is worked on (Slack wants the ack
+//     within 3 seconds). Right after the acks go out, the replica records
+//     the acked commands (Acked), and marks each handled when its work is
+//     done (releaseCommand). A command acked by a replica that died before
+//     handling it is found by another, which tells its sender that nothing
+//     was started and to run the command again: the ack's "working on it"
+//     is never left hanging.
 
 // ReplicaStore is what the workflow needs of the store to share work with
 // the other replicas.
@@ -37,6 +45,12 @@ type ReplicaStore interface {
 	// ForgetFinished drops the holders of requests that have ended, and
 	// of requests never created that were held before before.
 	ForgetFinished(ctx context.Context, before time.Time) error
+	// HoldAcked, ReleaseCommand, Abandoned and ClaimAbandoned keep track
+	// of commands acked and not yet handled (see Acked).
+	HoldAcked(ctx context.Context, replicaID string, at time.Time, cmds []store.Acked) error
+	ReleaseCommand(ctx context.Context, id, replicaID string, at time.Time) error
+	Abandoned(ctx context.Context, now time.Time, ttl time.Duration) ([]store.Acked, error)
+	ClaimAbandoned(ctx context.Context, id string) (bool, error)
 }
 
 // Replica is this process's place among the bot's replicas.
@@ -163,6 +177,7 @@ func (w *Workflow) resumeLeftBehind(ctx context.Context) {
 		w.log.Error("could not list the requests dead replicas left", slog.Any(keyError, err))
 		return
 	}
+	defer w.tellAbandoned(ctx)
 	for _, req := range reqs {
 		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
 		if o := w.allowedNow(req); o != "" {
@@ -172,5 +187,76 @@ func (w *Workflow) resumeLeftBehind(ctx context.Context) {
 		}
 		log.Info("offering a reset a dead replica left to its owner", slog.String("state", string(req.State)))
 		w.reoffer(ctx, log, req)
+	}
+}
+
+// AckedCommand is a command acked with "working on it" whose work is
+// about to start.
+type AckedCommand struct {
+	RequestID, UserID, EnvelopeID string
+}
+
+// RecordsAcks reports whether commands must be recorded before their ack
+// (see Acked): with replicas, yes; a single process on SQLite, no.
+func (w *Workflow) RecordsAcks() bool { return w.replica != nil && !w.replica.Solo }
+
+// Acked records the commands this replica is about to ack "working on
+// it", in one write, before their work starts: if the replica dies before
+// handling them, another tells their senders. When the write fails, ok is
+// false and answer is what their acks say instead (nothing was started),
+// and new commands are answered so until the store answers again.
+func (w *Workflow) Acked(ctx context.Context, cmds []AckedCommand) (answer slacktext.Message, ok bool) {
+	if !w.RecordsAcks() || len(cmds) == 0 {
+		return slacktext.Message{}, true
+	}
+	acked := make([]store.Acked, len(cmds))
+	for i, c := range cmds {
+		acked[i] = store.Acked{RequestID: c.RequestID, SlackUser: c.UserID, EnvelopeID: c.EnvelopeID}
+	}
+	if err := w.replica.Store.HoldAcked(ctx, w.replica.ID, w.now(), acked); err != nil {
+		w.log.Error("could not record commands; answered that nothing was started", slog.Int("commands", len(cmds)), slog.Any(keyError, err))
+		for range cmds {
+			w.count(OutcomeInternal)
+		}
+		w.SetStoreReachable(false) // the next heartbeat says when it answers again
+		return storeDownMessage(), false
+	}
+	return slacktext.Message{}, true
+}
+
+// releaseCommand marks a command's work done, whatever its end.
+func (w *Workflow) releaseCommand(ctx context.Context, id string) {
+	if w.replica == nil || w.replica.Solo {
+		return
+	}
+	ctx, cancel := finishing(ctx)
+	defer cancel()
+	if err := w.replica.Store.ReleaseCommand(ctx, id, w.replica.ID, w.now()); err != nil {
+		w.log.Warn("could not mark a command handled", slog.String(keyRequest, id), slog.Any(keyError, err))
+	}
+}
+
+// tellAbandoned tells the sender of each command a dead replica acked and
+// never worked on that nothing was started, once: of several replicas,
+// the one whose claim wins tells.
+func (w *Workflow) tellAbandoned(ctx context.Context) {
+	lost, err := w.replica.Store.Abandoned(ctx, w.now(), w.replica.TTL)
+	if err != nil {
+		w.log.Error("could not list the commands dead replicas acked", slog.Any(keyError, err))
+		return
+	}
+	for _, a := range lost {
+		log := w.log.With(slog.String(keyRequest, a.RequestID), slog.String(keyUser, a.SlackUser))
+		first, err := w.replica.Store.ClaimAbandoned(ctx, a.RequestID)
+		if err != nil || !first {
+			if err != nil {
+				log.Error("could not claim a command a dead replica acked", slog.Any(keyError, err))
+			}
+			continue
+		}
+		log.Info("telling the sender that a dead replica never worked on their command", slog.String(keyOutcome, string(OutcomeInterrupted)))
+		w.audit(ctx, log, request.AuditEvent{RequestID: a.RequestID, Action: request.ActionFailed, Actor: a.SlackUser,
+			Target: a.SlackUser, Outcome: string(OutcomeInterrupted)})
+		w.tellDM(ctx, log, a.SlackUser, lostCommandMessage(a.RequestID))
 	}
 }

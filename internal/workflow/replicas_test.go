@@ -148,3 +148,27 @@ func TestStoreDownFailsClosed(t *testing.T) {
 		t.Errorf("resets after the store is back = %d; want 1", n)
 	}
 }
+
+// A command a replica acked and died before working on is not left
+// hanging: another replica tells its sender, once, that nothing was
+// started. One it handled (here: a refusal) is not mentioned.
+func TestAckedCommandsOfDeadReplicaTold(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	a := ft.replica("A")
+	a.Acked(context.Background(), []AckedCommand{{RequestID: "RLOST000001", UserID: alice}, {RequestID: "RSTRANGER01", UserID: stranger}})
+	ft.flow = a
+	a.HandleCommand(context.Background(), Command{EnvelopeID: "E1", Command: "/aws-reset", UserID: stranger, TeamID: team}, "RSTRANGER01")
+
+	b, c := ft.replica("B"), ft.replica("C")
+	ft.now = ft.now.Add(replicaTTL) // A is silent for a TTL: dead
+	ft.beat("B", "C")
+	b.Sweep(context.Background())
+	ft.now = ft.now.Add(replicaTTL + time.Second) // B dies too: C takes the sweep lease
+	ft.beat("C")
+	c.Sweep(context.Background())
+
+	ft.one("post", dmOf(alice), "RLOST000001) was interrupted before anything was done")
+	if got := ft.slack.find("post", dmOf(stranger), "interrupted"); len(got) != 0 {
+		t.Errorf("the sender of a handled command was told %d times it was interrupted; want 0", len(got))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
 )
 
 // testLeftBehind: a request being worked on is left behind exactly when
@@ -100,5 +101,81 @@ func testLeftBehind(t *testing.T, s Store) {
 	}
 	if err := s.HoldRequest(ctx, "", "live", now); err == nil {
 		t.Error("HoldRequest(no id) = nil; want an error")
+	}
+}
+
+// testAbandoned: a command acked by a replica that died is abandoned
+// unless it was handled or its request created, and is claimed once.
+func testAbandoned(t *testing.T, s Store) {
+	ctx := t.Context()
+	const ttl = 30 * time.Second
+	now := at(time.Hour)
+	for id, seen := range map[string]time.Time{"dead": now.Add(-ttl), "live": now} {
+		if _, err := s.Heartbeat(ctx, id, seen, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := newRequest("U2", request.Approved, at(0))
+	handledEarly := request.NewID() // handled before its HoldAcked landed
+	if err := s.ReleaseCommand(ctx, handledEarly, "dead", now); err != nil {
+		t.Fatal(err)
+	}
+	acked := func(replica string, ids ...string) {
+		t.Helper()
+		var cmds []store.Acked
+		for _, id := range ids {
+			cmds = append(cmds, store.Acked{RequestID: id, SlackUser: "U-" + id})
+		}
+		if err := s.HoldAcked(ctx, replica, now.Add(-time.Minute), cmds); err != nil {
+			t.Fatalf("HoldAcked() = %v", err)
+		}
+	}
+	lost, handled, livesOn := request.NewID(), request.NewID(), request.NewID()
+	acked("dead", lost, handled, created.ID, handledEarly)
+	acked("live", livesOn)
+	// Two the dead replica recorded and never acked: Slack sent their
+	// envelopes again, to a live replica, which recorded one and created
+	// the other's request.
+	again, againCreated := request.NewID(), newRequest("U3", request.Approved, at(0))
+	if err := s.HoldAcked(ctx, "dead", now.Add(-time.Minute), []store.Acked{
+		{RequestID: again, SlackUser: "U-again", EnvelopeID: "env-again"},
+		{RequestID: request.NewID(), SlackUser: "U3", EnvelopeID: againCreated.EnvelopeID},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HoldAcked(ctx, "live", now, []store.Acked{{RequestID: request.NewID(), SlackUser: "U-again", EnvelopeID: "env-again"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, againCreated)
+	if err := s.ReleaseCommand(ctx, handled, "dead", now); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, created)
+
+	got, err := s.Abandoned(ctx, now, ttl)
+	if err != nil {
+		t.Fatalf("Abandoned() = %v", err)
+	}
+	if len(got) != 1 || got[0].RequestID != lost || got[0].SlackUser != "U-"+lost {
+		t.Fatalf("Abandoned() = %+v; want only %s, from U-%s", got, lost, lost)
+	}
+	won := make([]bool, 4)
+	for _, err := range concurrently(len(won), func(i int) error {
+		var err error
+		won[i], err = s.ClaimAbandoned(ctx, lost)
+		return err
+	}) {
+		if err != nil {
+			t.Fatalf("ClaimAbandoned() = %v", err)
+		}
+	}
+	if n := len(slices.DeleteFunc(won, func(b bool) bool { return !b })); n != 1 {
+		t.Errorf("ClaimAbandoned() by 4 at once: %d won; want 1", n)
+	}
+	if ok, err := s.ClaimAbandoned(ctx, lost); err != nil || ok {
+		t.Errorf("ClaimAbandoned(again) = %v, %v; want false", ok, err)
+	}
+	if got, err := s.Abandoned(ctx, now, ttl); err != nil || len(got) != 0 {
+		t.Errorf("Abandoned() after the claim = %+v, %v; want none", got, err)
 	}
 }

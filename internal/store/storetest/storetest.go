@@ -52,6 +52,10 @@ type Store interface {
 	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
 	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
 	ForgetFinished(ctx context.Context, before time.Time) error
+	HoldAcked(ctx context.Context, replicaID string, at time.Time, cmds []store.Acked) error
+	ReleaseCommand(ctx context.Context, id, replicaID string, at time.Time) error
+	Abandoned(ctx context.Context, now time.Time, ttl time.Duration) ([]store.Acked, error)
+	ClaimAbandoned(ctx context.Context, id string) (bool, error)
 }
 
 // Run runs the suite. open must return a new, empty store for each call and
@@ -92,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ApproveNotPending", testApproveNotPending},
 		{"LastReset", testLastReset},
 		{"LeftBehind", testLeftBehind},
+		{"Abandoned", testAbandoned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
