@@ -47,6 +47,7 @@ type pendingAck struct {
 // ackLog is the queue between the Run loop and the recorder.
 type ackLog struct {
 	mu       sync.Mutex
+	flushing bool // a batch is being recorded and acked
 	pending  []pendingAck
 	wake     chan struct{}   // one token when pending is not empty; nil: no recorder
 	recorded chan []heldWork // recorded and acked: work for the Run loop
@@ -88,7 +89,13 @@ func (b *Bot) startAckLog(ctx context.Context) (stop func()) {
 		b.acks.mu.Lock()
 		batch := b.acks.pending
 		b.acks.pending = nil
+		b.acks.flushing = len(batch) > 0
 		b.acks.mu.Unlock()
+		defer func() {
+			b.acks.mu.Lock()
+			b.acks.flushing = false
+			b.acks.mu.Unlock()
+		}()
 		if len(batch) == 0 {
 			return
 		}
@@ -136,4 +143,12 @@ func (b *Bot) startAckLog(ctx context.Context) (stop func()) {
 		close(quit)
 		<-done
 	}
+}
+
+// busy reports whether commands wait for their record or ack: their
+// work, and the work held with it, waits too (see holdback).
+func (l *ackLog) busy() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushing || len(l.pending) > 0
 }

@@ -61,6 +61,17 @@ func (h *holdback) due() <-chan time.Time {
 	return h.timer.C
 }
 
+// postpone sets the timer again, as add does, for work that must wait a
+// little more; it reports false once the work has waited most.
+func (h *holdback) postpone(now time.Time) bool {
+	wait := h.since.Add(h.most).Sub(now)
+	if wait <= 0 {
+		return false
+	}
+	h.timer.Reset(min(h.quiet, wait))
+	return true
+}
+
 // take returns the held work, oldest first, and holds nothing more.
 func (h *holdback) take() []heldWork {
 	if h == nil {

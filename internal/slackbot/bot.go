@@ -201,6 +201,9 @@ loop:
 		case evt := <-b.socket.Events:
 			b.handleEvent(workCtx, evt)
 		case <-b.held.due():
+			if b.acks.busy() && b.held.postpone(b.now()) {
+				continue // acks still going out: their work waits for them
+			}
 			b.releaseHeld()
 		case works := <-b.acks.recorded:
 			for _, w := range works {
