@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -115,20 +114,8 @@ func (d *sqlDB) HoldAcked(ctx context.Context, replicaID string, at time.Time, c
 			values[i] = "(?, ?, ?, ?, ?)"
 			args = append(args, c.RequestID, replicaID, n, c.SlackUser, c.EnvelopeID)
 		}
-		err := d.write(ctx, func(tx *sql.Tx) error {
-			if d.pg {
-				// These rows guard against this replica's death, not the
-				// database server's: the acks that wait for them need not
-				// wait for the disk too. A server crash loses at most the
-				// last moment's rows, never a decision.
-				if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-					return err
-				}
-			}
-			_, err := d.exec(ctx, tx, `INSERT INTO request_holders (request_id, replica_id, held_at, slack_user, envelope_id) VALUES `+
-				strings.Join(values, ", ")+` ON CONFLICT (request_id) DO NOTHING`, args...)
-			return err
-		})
+		_, err := d.exec(ctx, d.w, `INSERT INTO request_holders (request_id, replica_id, held_at, slack_user, envelope_id) VALUES `+
+			strings.Join(values, ", ")+` ON CONFLICT (request_id) DO NOTHING`, args...)
 		if err != nil {
 			return fmt.Errorf("hold %d acked commands for %s: %w", len(part), replicaID, err)
 		}
