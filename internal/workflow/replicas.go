@@ -216,7 +216,7 @@ func (w *Workflow) Acked(ctx context.Context, cmds []AckedCommand) (answer slack
 	if err := w.replica.Store.HoldAcked(ctx, w.replica.ID, w.now(), acked); err != nil {
 		w.log.Error("could not record commands; answered that nothing was started", slog.Int("commands", len(cmds)), slog.Any(keyError, err))
 		for range cmds {
-			w.count(OutcomeInternal)
+			w.countIn("", OutcomeInternal) // the account is not known before the work
 		}
 		w.SetStoreReachable(false) // the next heartbeat says when it answers again
 		return storeDownMessage(), false
