@@ -33,7 +33,7 @@ const (
 	toLeave      = 3   // approved, never revealed: the offer expires
 	approver     = "U0ADMIN001"
 	approvals    = "C0APPROVE1"
-	approvalTime = 6 * time.Second
+	approvalTime = 10 * time.Second // long enough for clicks queued behind the burst, under -race too
 	replicaTTL   = 3 * time.Second
 
 	actionApprove = "aws_reset_approve"
