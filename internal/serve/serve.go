@@ -189,7 +189,6 @@ func Run(ctx context.Context, cfg config.Config, secrets config.Secrets, logger 
 	return err
 }
 
-// startHTTP serves the health and metrics endpoints until stop is called.
 // storeUnreachable reports whether opening the store failed for want of
 // the database server (PostgreSQL down or unreachable), which a wait mends.
 func storeUnreachable(err error) bool {
@@ -197,6 +196,7 @@ func storeUnreachable(err error) bool {
 	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// startHTTP serves the health and metrics endpoints until stop is called.
 func startHTTP(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
