@@ -46,7 +46,7 @@ func (s *Server) Send(ctx context.Context, e Envelope) error {
 	if !s.opts.Spread && s.opts.RedeliverAfter <= 0 {
 		return s.SendRaw(ctx, frame)
 	}
-	c, err := s.sendSpread(ctx, frame, nil)
+	c, err := s.sendSpread(ctx, e.EnvelopeID, frame, nil)
 	if err != nil {
 		return err
 	}

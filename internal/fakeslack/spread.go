@@ -24,16 +24,20 @@ func refuseConn(c *wsConn) {
 	c.shutdown(true)
 }
 
-// sendSpread writes frame on the next open connection in turn other than avoid (unless it is
-// the only one), waiting within ctx for one, and returns the connection used. A write that
-// fails drops that connection and tries the next.
-func (s *Server) sendSpread(ctx context.Context, frame []byte, avoid *wsConn) (*wsConn, error) {
+// sendSpread writes the frame of envelope id on the next open connection in turn other than
+// avoid (unless it is the only one), waiting within ctx for one, and returns the connection
+// used. The delivery is counted before the write, so a client that acks at once never sees
+// Deliveries lag behind. A write that fails drops that connection and tries the next.
+func (s *Server) sendSpread(ctx context.Context, id string, frame []byte, avoid *wsConn) (*wsConn, error) {
 	for {
 		var c *wsConn
 		err := s.await(ctx, "socket mode connection", func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			c = s.pickLocked(avoid)
+			if c != nil {
+				s.sentOn[id]++
+			}
 			return c != nil
 		})
 		if err != nil {
@@ -41,6 +45,9 @@ func (s *Server) sendSpread(ctx context.Context, frame []byte, avoid *wsConn) (*
 		}
 		if err := c.writeText(frame); err != nil {
 			s.log.Debug("socket mode write failed; trying another connection", "error", err)
+			s.mu.Lock()
+			s.sentOn[id]--
+			s.mu.Unlock()
 			s.dropConn(c)
 			continue
 		}
@@ -69,11 +76,10 @@ func (s *Server) pickLocked(avoid *wsConn) *wsConn {
 	return nil
 }
 
-// watchAck counts e as sent and, with RedeliverAfter, sends it again on another connection
-// while it goes unacked, up to MaxRetries times. It never blocks the caller.
+// watchAck, with RedeliverAfter, sends e again on another connection while it goes unacked,
+// up to MaxRetries times. It never blocks the caller.
 func (s *Server) watchAck(e Envelope, on *wsConn) {
 	s.mu.Lock()
-	s.sentOn[e.EnvelopeID]++
 	closed := s.closed
 	if s.opts.RedeliverAfter <= 0 || e.Type == "interactive" || e.RetryAttempt >= MaxRetries || closed {
 		s.mu.Unlock()
@@ -107,7 +113,7 @@ func (s *Server) watchAck(e Envelope, on *wsConn) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		defer cancel()
-		c, err := s.sendSpread(ctx, frame, on)
+		c, err := s.sendSpread(ctx, e.EnvelopeID, frame, on)
 		if err != nil {
 			s.log.Debug("redelivery failed", "envelope_id", e.EnvelopeID, "error", err)
 			return

@@ -31,6 +31,18 @@ import (
 // the user who got there first. If there is no such request it returns
 // [ErrNotFound].
 func (d *sqlDB) Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error) {
+	return d.MoveIf(ctx, id, from, to, now, nil, update)
+}
+
+// MoveIf is Move that also requires cond of the request as it is in the
+// database, read inside the same transaction: when cond says no, it returns
+// the current request with an error wrapping [ErrConflict], as a move from
+// another state does. It is for moves whose state alone does not say
+// whether they were already made (approved→approved: an offer made again
+// after a restart). cond may be nil; like update it must be quick and do no
+// I/O.
+func (d *sqlDB) MoveIf(ctx context.Context, id string, from []request.State, to request.State, now time.Time,
+	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
 	if err := checkMove(from, to, now); err != nil {
 		return request.Request{}, fmt.Errorf("move request %s to %s: %w", id, to, err)
 	}
@@ -43,6 +55,10 @@ func (d *sqlDB) Move(ctx context.Context, id string, from []request.State, to re
 		if !slices.Contains(from, cur.State) {
 			written = cur
 			return fmt.Errorf("it is %s: %w", cur.State, ErrConflict)
+		}
+		if cond != nil && !cond(cur) {
+			written = cur
+			return fmt.Errorf("it changed: %w", ErrConflict)
 		}
 		next := cur
 		if update != nil {

@@ -157,3 +157,18 @@ func TestApproverToldOfTheTargetsActiveRequest(t *testing.T) {
 	ft.command(admin, "<@"+alice+">")
 	ft.one("ephemeral", dmOf(admin), "<@"+alice+"> already has a reset request in progress (request "+id+")")
 }
+
+// Two replicas that both saw a request left in work (approved, its reset
+// not begun) make one offer between them: the second one's move finds it
+// offered already.
+func TestReofferOnceFromAStaleRow(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	id := ft.seed(alice, "alice", request.Approved)
+	stale := ft.request(id) // what both read
+	log := ft.flow.log
+	ft.flow.reoffer(context.Background(), log, stale)
+	ft.flow.reoffer(context.Background(), log, stale)
+	if got := ft.slack.find("post", dmOf(alice), "was interrupted"); len(got) != 1 {
+		t.Errorf("offers = %d; want 1:\n%s", len(got), ft.slack.dump())
+	}
+}

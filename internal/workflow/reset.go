@@ -222,7 +222,10 @@ func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 // expires like an approval's, and sends its owner the button.
 func (w *Workflow) reoffer(ctx context.Context, log *slog.Logger, req request.Request) {
 	now := w.now()
-	offered, err := w.store.Move(ctx, req.ID, []request.State{req.State}, request.Approved, now, func(r *request.Request) {
+	// Only a request still in work (resetting, or approved with no offer
+	// yet), checked in the move's own transaction: two replicas that both
+	// saw it left behind make one offer between them.
+	offered, err := w.store.MoveIf(ctx, req.ID, []request.State{req.State}, request.Approved, now, inWork, func(r *request.Request) {
 		r.ExpiresAt = now.Add(w.approvalFor(req.Account).Timeout.D())
 	})
 	if errors.Is(err, store.ErrConflict) {

@@ -154,3 +154,28 @@ func testMoveImmutable(t *testing.T, s Store) {
 		})
 	}
 }
+
+// testMoveIf: a move whose state alone does not say it was made
+// (approved→approved, an offer made again) is made once when its
+// condition is read in the same transaction.
+func testMoveIf(t *testing.T, s Store) {
+	fresh := newRequest("UMOVEIF", request.Approved, at(0))
+	fresh.ExpiresAt = time.Time{} // self-service: no offer yet
+	r := mustCreate(t, s, fresh)
+	notOffered := func(r request.Request) bool { return r.ExpiresAt.IsZero() }
+	offer := func(r *request.Request) { r.ExpiresAt = at(time.Hour) }
+	got, err := s.MoveIf(t.Context(), r.ID, []request.State{request.Approved}, request.Approved, at(time.Minute), notOffered, offer)
+	if err != nil || !got.ExpiresAt.Equal(at(time.Hour)) {
+		t.Fatalf("MoveIf(first offer) = %+v, %v; want the offer made", got, err)
+	}
+	called := false
+	again, err := s.MoveIf(t.Context(), r.ID, []request.State{request.Approved}, request.Approved, at(2*time.Minute), notOffered,
+		func(r *request.Request) { called = true; offer(r) })
+	if !errors.Is(err, store.ErrConflict) || called {
+		t.Fatalf("MoveIf(second offer) = %v, update called %v; want ErrConflict and no update", err, called)
+	}
+	if !again.UpdatedAt.Equal(at(time.Minute)) {
+		t.Errorf("MoveIf(second offer) returned UpdatedAt %v; want the current request's, %v", again.UpdatedAt, at(time.Minute))
+	}
+	checkRequest(t, "stored", mustGet(t, s, r.ID), got)
+}

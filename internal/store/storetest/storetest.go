@@ -25,6 +25,8 @@ type Store interface {
 	Request(ctx context.Context, id string) (request.Request, error)
 	RequestByToken(ctx context.Context, token string) (request.Request, error)
 	Move(ctx context.Context, id string, from []request.State, to request.State, now time.Time, update func(*request.Request)) (request.Request, error)
+	MoveIf(ctx context.Context, id string, from []request.State, to request.State, now time.Time,
+		cond func(request.Request) bool, update func(*request.Request)) (request.Request, error)
 	SetApprovalMessage(ctx context.Context, id, channel, ts string) error
 	RequestsInState(ctx context.Context, state request.State) ([]request.Request, error)
 	ExpiredPending(ctx context.Context, now time.Time) ([]request.Request, error)
@@ -76,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"UnusedPerAccount", testUnusedPerAccount},
 		{"Move", testMove},
 		{"MoveConflict", testMoveConflict},
+		{"MoveIf", testMoveIf},
 		{"MoveNotFound", testMoveNotFound},
 		{"MoveForbidden", testMoveForbidden},
 		{"MoveImmutable", testMoveImmutable},
