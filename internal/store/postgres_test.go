@@ -1,13 +1,9 @@
 package store_test
 
 import (
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,58 +13,11 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/store/pgtest"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/store/storetest"
 )
 
 var _ storetest.Store = (*store.Postgres)(nil)
-
-// pgHowTo is how to run the PostgreSQL tests.
-const pgHowTo = "TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable go test ./internal/store/..."
-
-// pgDSN returns TEST_POSTGRES_DSN. Without it the test is skipped, or
-// fails in CI (CI=true), where a missing server is a fault, never a skip.
-func pgDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("TEST_POSTGRES_DSN is not set in CI; .ci/run exports it. Locally: %s", pgHowTo)
-		}
-		t.Skipf("no PostgreSQL: run with %s", pgHowTo)
-	}
-	return dsn
-}
-
-// pgSchema returns the URL of a new, empty schema in the server of dsn,
-// dropped when the test ends, so tests and parallel package runs never
-// share tables.
-func pgSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("open TEST_POSTGRES_DSN: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "storetest_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("TEST_POSTGRES_DSN is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema) // pgx sends it as a run-time parameter
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // openPG opens a store on url and closes it when the test ends.
 func openPG(t *testing.T, url string) *store.Postgres {
@@ -82,17 +31,17 @@ func openPG(t *testing.T, url string) *store.Postgres {
 }
 
 func TestPostgres(t *testing.T) {
-	dsn := pgDSN(t)
+	pgtest.DSN(t) // skips the whole suite here when there is no server
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		return openPG(t, pgSchema(t, dsn))
+		return openPG(t, pgtest.Schema(t))
 	})
 }
 
 // TestPostgresShared races two pools on one database, as two replicas.
 func TestPostgresShared(t *testing.T) {
-	dsn := pgDSN(t)
+	pgtest.DSN(t)
 	storetest.RunShared(t, func(t *testing.T) (storetest.Store, storetest.Store) {
-		url := pgSchema(t, dsn)
+		url := pgtest.Schema(t)
 		return openPG(t, url), openPG(t, url)
 	})
 }
@@ -101,7 +50,7 @@ func TestPostgresShared(t *testing.T) {
 // once: they take turns, every one opens, the schema is migrated once, and
 // a database from a newer binary is refused.
 func TestPostgresMigrations(t *testing.T) {
-	url := pgSchema(t, pgDSN(t))
+	url := pgtest.Schema(t)
 	const replicas = 4
 	var wg sync.WaitGroup
 	errs := make([]error, replicas)
@@ -154,7 +103,7 @@ func TestPostgresMigrations(t *testing.T) {
 // TestPostgresAuditAppendOnly goes around the store, as an operator with
 // psql might, and finds the audit trail still refuses to change.
 func TestPostgresAuditAppendOnly(t *testing.T) {
-	url := pgSchema(t, pgDSN(t))
+	url := pgtest.Schema(t)
 	s := openPG(t, url)
 	event := request.AuditEvent{Time: t0, RequestID: "RAAAAAAAAA2", Action: request.ActionApproved, Actor: "UADMIN"}
 	if err := s.AppendAudit(t.Context(), event); err != nil {
