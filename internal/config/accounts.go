@@ -151,3 +151,20 @@ func accountWords(name string) string {
 	}
 	return fmt.Sprintf("account %q", name)
 }
+
+// ForAccount is c as the role in the account called name sees it: only
+// that account's users, as if they were in the bot's own account, and no
+// accounts. What that role's policy must allow, and what a live check of
+// it must find, are read from it.
+func (c Config) ForAccount(name string) Config {
+	out := c
+	out.AWS.Accounts = nil
+	out.Users = nil
+	for _, u := range c.Users {
+		if u.Account == name {
+			u.Account = ""
+			out.Users = append(out.Users, u)
+		}
+	}
+	return out
+}

@@ -52,21 +52,7 @@ func BuildAccount(cfg config.Config, name string) (Document, bool) {
 	if !ok {
 		return Document{}, false
 	}
-	return Build(usersOf(cfg, name), acct.AccountID(), acct.Partition()), true
-}
-
-// usersOf is cfg with only the users of the account called name, as if
-// they were in the bot's own.
-func usersOf(cfg config.Config, name string) config.Config {
-	out := cfg
-	out.Users = nil
-	for _, u := range cfg.Users {
-		if u.Account == name {
-			u.Account = ""
-			out.Users = append(out.Users, u)
-		}
-	}
-	return out
+	return Build(cfg.ForAccount(name), acct.AccountID(), acct.Partition()), true
 }
 
 var principalARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:(role|user)/([\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/awsclient"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 )
 
 // Account is one aws.accounts entry's clients, on its assumed role
@@ -25,7 +24,7 @@ func (c Checker) checkAccounts(ctx context.Context, r *Report) {
 	for _, a := range c.Accounts {
 		var sub Report
 		acc := c
-		acc.Config = onlyAccount(c.Config, a.Name)
+		acc.Config = c.Config.ForAccount(a.Name)
 		acc.IAM, acc.STS, acc.Accounts = a.IAM, a.STS, nil
 		if p, ok := acc.checkRole(ctx, &sub, a); ok {
 			acc.checkPermissions(ctx, &sub, p)
@@ -64,20 +63,4 @@ func orCode(code string) string {
 		return "no answer from STS"
 	}
 	return code
-}
-
-// onlyAccount is cfg with only the users of the account called name, as
-// if they were in the bot's own, and no accounts: what its role's policy
-// must allow.
-func onlyAccount(cfg config.Config, name string) config.Config {
-	out := cfg
-	out.AWS.Accounts = nil
-	out.Users = nil
-	for _, u := range cfg.Users {
-		if u.Account == name {
-			u.Account = ""
-			out.Users = append(out.Users, u)
-		}
-	}
-	return out
 }
