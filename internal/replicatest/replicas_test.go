@@ -376,7 +376,7 @@ users:
 	}
 	for _, p := range lost {
 		// Another replica tells them, once the dead one's heartbeat is stale.
-		waitUntil(t, ctx, "the notice to "+p.slack+" that nothing was started", func() bool { return count(slack, lostNotice(p)) > 0 })
+		waitMessage(t, ctx, slack, "the notice to "+p.slack+" that nothing was started", lostNotice(p))
 	}
 	for _, p := range slices.Concat(lost, silent) {
 		if _, err := slack.SlashCommand(ctx, fakeslack.SlashCommand{UserID: p.slack}); err != nil {
@@ -395,22 +395,18 @@ users:
 		}
 	}
 	for _, p := range slices.Concat(self, approved) {
-		waitUntil(t, ctx, "a password or an offer for "+p.slack, func() bool {
-			return count(slack, passwordTo(p)) > 0 || count(slack, interruptedTo(p)) > 0
+		waitMessage(t, ctx, slack, "a password or an offer for "+p.slack, func(m fakeslack.Message) bool {
+			return passwordTo(p)(m) || interruptedTo(p)(m)
 		})
 	}
 	for _, p := range expiring {
-		waitUntil(t, ctx, "expiry of "+p.slack+"'s approval", func() bool {
-			return count(slack, func(m fakeslack.Message) bool {
-				return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "so it expired")
-			}) > 0
+		waitMessage(t, ctx, slack, "expiry of "+p.slack+"'s approval", func(m fakeslack.Message) bool {
+			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "so it expired")
 		})
 	}
 	for _, p := range leaving {
-		waitUntil(t, ctx, "expiry of "+p.slack+"'s offer", func() bool {
-			return count(slack, func(m fakeslack.Message) bool {
-				return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "expired before you asked")
-			}) > 0
+		waitMessage(t, ctx, slack, "expiry of "+p.slack+"'s offer", func(m fakeslack.Message) bool {
+			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "expired before you asked")
 		})
 	}
 	// Let the sweeps run a few more times on every replica: nothing more
@@ -579,8 +575,18 @@ func count(slack *fakeslack.Server, match func(fakeslack.Message) bool) int {
 	return n
 }
 
-// waitUntil checks cond every 50ms until it holds, failing at ctx's end.
-// The replicas are other processes: there is nothing to be woken by.
+// waitMessage waits, woken by the fake at each change, for a message
+// that matches.
+func waitMessage(t *testing.T, ctx context.Context, slack *fakeslack.Server, what string, match func(fakeslack.Message) bool) {
+	t.Helper()
+	if _, err := slack.WaitMessage(ctx, match); err != nil {
+		t.Fatalf("gave up waiting for %s: %v", what, err)
+	}
+}
+
+// waitUntil is for what only another process shows (its log, its
+// /readyz, its /metrics), which no fake can wake us for: it checks cond
+// every 50ms until it holds, failing at ctx's end.
 func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)
