@@ -1,16 +1,27 @@
 package store
 
-import "github.com/pressly/goose/v3"
+import (
+	"io/fs"
 
-// MigrationSources returns the SQL of dialect's migrations ("sqlite" or
-// "postgres"), in order, for the external tests.
-func MigrationSources(dialect string) ([]string, error) {
+	"github.com/pressly/goose/v3"
+)
+
+// migrationEntries lists dialect's migration files ("sqlite" or
+// "postgres") in order, and the directory they are in.
+func migrationEntries(dialect string) (string, []fs.DirEntry, error) {
 	d := goose.DialectSQLite3
 	if dialect == "postgres" {
 		d = goose.DialectPostgres
 	}
 	dir := "migrations/" + migrationDir(d)
 	entries, err := migrationFiles.ReadDir(dir)
+	return dir, entries, err
+}
+
+// MigrationSources returns the SQL of dialect's migrations, in order, for
+// the external tests.
+func MigrationSources(dialect string) ([]string, error) {
+	dir, entries, err := migrationEntries(dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -29,12 +40,7 @@ func MigrationSources(dialect string) ([]string, error) {
 // order, read from their file names (00004_x.sql is 4). The numbers of
 // work in progress are assigned ahead, so they need not be dense.
 func MigrationVersions(dialect string) ([]int, error) {
-	d := goose.DialectSQLite3
-	if dialect == "postgres" {
-		d = goose.DialectPostgres
-	}
-	dir := "migrations/" + migrationDir(d)
-	entries, err := migrationFiles.ReadDir(dir)
+	_, entries, err := migrationEntries(dialect)
 	if err != nil {
 		return nil, err
 	}
