@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -104,7 +105,10 @@ func (d *sqlDB) HoldAcked(ctx context.Context, replicaID string, at time.Time, c
 	if err != nil || replicaID == "" {
 		return fmt.Errorf("hold acked commands: missing replica or time (%v)", err)
 	}
-	const chunk = 500 // well under PostgreSQL's 65535 parameters
+	if d.pg {
+		return d.holdAckedPostgres(ctx, replicaID, n, cmds)
+	}
+	const chunk = 500 // well under SQLite's limit of 32766 parameters
 	for len(cmds) > 0 {
 		part := cmds[:min(chunk, len(cmds))]
 		cmds = cmds[len(part):]
@@ -119,6 +123,24 @@ func (d *sqlDB) HoldAcked(ctx context.Context, replicaID string, at time.Time, c
 		if err != nil {
 			return fmt.Errorf("hold %d acked commands for %s: %w", len(part), replicaID, err)
 		}
+	}
+	return nil
+}
+
+// holdAckedPostgres is HoldAcked's one statement on PostgreSQL, whatever
+// the number of commands: the same text every time (prepared once per
+// connection, not once per batch size), the commands in three arrays, one
+// round trip on the pool whose commits do not wait for the disk (see
+// openAckPool): the ack waits for it.
+func (d *sqlDB) holdAckedPostgres(ctx context.Context, replicaID string, at sql.NullInt64, cmds []Acked) error {
+	ids, users, envs := make([]string, len(cmds)), make([]string, len(cmds)), make([]string, len(cmds))
+	for i, c := range cmds {
+		ids[i], users[i], envs[i] = c.RequestID, c.SlackUser, c.EnvelopeID
+	}
+	if _, err := d.acks.ExecContext(ctx, `INSERT INTO request_holders (request_id, replica_id, held_at, slack_user, envelope_id)
+		SELECT r, $1, $2, u, e FROM unnest($3::text[], $4::text[], $5::text[]) AS c(r, u, e)
+		ON CONFLICT (request_id) DO NOTHING`, replicaID, at, ids, users, envs); err != nil {
+		return fmt.Errorf("hold %d acked commands for %s: %w", len(cmds), replicaID, err)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,18 +56,40 @@ func OpenPostgres(ctx context.Context, url string, logger *slog.Logger) (*Postgr
 	db.SetMaxIdleConns(maxPostgresConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s.w, s.r = db, db
+	s.acks = openAckPool(cfg)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", s.name, err)
 	}
 	if err := migrate(ctx, db, goose.DialectPostgres); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", s.name, err)
 	}
 	if logger != nil {
 		logger.Info("store opened", slog.String("store", s.name))
 	}
 	return s, nil
+}
+
+// ackConns bounds the connections that record acked commands: the bot
+// writes one batch at a time, and a second lets the next batch start
+// while a stalled one finishes.
+const ackConns = 2
+
+// openAckPool opens the pool that records acked commands, on the same
+// server as cfg, its commits asynchronous (synchronous_commit off): the
+// record is there for another replica if this one dies, which the server
+// outlives; only a crash of the server itself within a fraction of a
+// second could lose it, and the replica that acked would still do the
+// work. Everything else commits as the server is set to.
+func openAckPool(cfg *pgx.ConnConfig) *sql.DB {
+	ack := cfg.Copy()
+	ack.RuntimeParams["synchronous_commit"] = "off"
+	db := stdlib.OpenDB(*ack)
+	db.SetMaxOpenConns(ackConns)
+	db.SetMaxIdleConns(ackConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db
 }
 
 // describe names the database without the password: postgres://user@host:port/database.
@@ -75,7 +99,7 @@ func describe(cfg *pgx.ConnConfig) string {
 
 // Close closes the store's connections; it must not be used afterwards.
 func (s *Postgres) Close() error {
-	if err := s.w.Close(); err != nil {
+	if err := errors.Join(s.w.Close(), s.acks.Close()); err != nil {
 		return fmt.Errorf("close store %s: %w", s.name, err)
 	}
 	return nil

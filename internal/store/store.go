@@ -61,6 +61,9 @@ type sqlDB struct {
 	w    *sql.DB // writes; for SQLite exactly one connection
 	r    *sql.DB // reads; for PostgreSQL the same pool as w
 	pg   bool    // PostgreSQL: $n placeholders and row locks
+	// acks records acked commands (HoldAcked) on PostgreSQL: a pool of
+	// its own whose commits do not wait for the disk (see holdAckedPostgres).
+	acks *sql.DB
 }
 
 // q rewrites query's ? placeholders for the database. No query of this
