@@ -391,7 +391,7 @@ users:
 	}
 	interruptedTo := func(p person) func(fakeslack.Message) bool { // the offer of an interrupted reset
 		return func(m fakeslack.Message) bool {
-			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "was interrupted when") && hasButton(m.Blocks, actionReveal)
+			return m.Channel == fakeslack.DMChannel(p.slack) && strings.Contains(m.Text, "was interrupted:") && hasButton(m.Blocks, actionReveal)
 		}
 	}
 	for _, p := range slices.Concat(self, approved) {

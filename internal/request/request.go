@@ -32,8 +32,10 @@ var moves = map[State][]State{
 	// Approved→Expired: the owner never asked for the password.
 	// Approved→Approved and Resetting→Approved: after a restart, offered to
 	// the owner again instead of reset while they may be away.
+	// Resetting→Resetting: IAM holds the new password and it is about to be
+	// shown (the request's Outcome says so), so it is never offered again.
 	Approved:  {Resetting, Failed, Expired, Approved},
-	Resetting: {Delivered, Failed, Approved},
+	Resetting: {Delivered, Failed, Approved, Resetting},
 }
 
 // CanMove reports whether a request may move from one state to another.

@@ -19,8 +19,8 @@ func TestCanMove(t *testing.T) {
 		{Approved, Expired, true},
 		{Resetting, Delivered, true},
 		{Resetting, Failed, true},
-		{Resetting, Resetting, false}, // never reset again on the bot's own
-		{Resetting, Approved, true},   // offered to its owner again after a restart
+		{Resetting, Resetting, true}, // marked as being shown to its owner (never a second reset: the workflow resets only from approved)
+		{Resetting, Approved, true},  // offered to its owner again after a restart
 		{Approved, Approved, true},
 		{Delivered, Resetting, false},
 		{Denied, Approved, false},

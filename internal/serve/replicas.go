@@ -51,7 +51,7 @@ func startHeartbeats(ctx context.Context, st Store, r *workflow.Replica, bot rep
 	beat := func() {
 		bctx, cancel := context.WithTimeout(ctx, every)
 		defer cancel()
-		live, err := st.Heartbeat(bctx, r.ID, time.Now(), r.TTL)
+		live, err := r.Beat(bctx, time.Now()) // the workflow learns how long it may act on what it holds
 		if err != nil {
 			if reachable {
 				logger.Error("the store does not answer: refusing new requests until it does", slog.Any("error", err))

@@ -12,10 +12,10 @@ import (
 )
 
 // HoldRequest records that replicaID is working on request id from at on:
-// the replica that created it, or that is about to reset it. A replica
-// calls it before the write that starts the work (the request's creation,
-// its move to resetting), so no request is ever being worked on without a
-// holder; the latest holder wins.
+// the replica about to create it. A replica calls it before the creation,
+// so no request is ever being worked on without a holder; the latest
+// holder wins. A move into resetting records its holder itself
+// ([sqlDB.MoveAndHold]).
 func (d *sqlDB) HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error {
 	if id == "" || replicaID == "" || at.IsZero() {
 		return errors.New("hold request: missing request, replica or time")
@@ -52,6 +52,21 @@ func (d *sqlDB) LeftBehind(ctx context.Context, now time.Time, ttl time.Duration
 		ORDER BY created_at, id`, string(request.Resetting), string(request.Approved), since)
 	if err != nil {
 		return nil, fmt.Errorf("list requests left behind: %w", err)
+	}
+	return rs, nil
+}
+
+// HeldBy lists the requests in work (as [sqlDB.LeftBehind] counts them)
+// whose holder is replicaID, oldest first. A replica compares them with
+// what it is working on: one it holds and no longer works on was let go
+// (its heartbeat lapsed while it worked, so it stopped short), and nobody
+// else will take it up while the replica is alive.
+func (d *sqlDB) HeldBy(ctx context.Context, replicaID string) ([]request.Request, error) {
+	rs, err := d.listRequests(ctx, d.r, `(state = ? OR (state = ? AND expires_at IS NULL))
+		AND EXISTS (SELECT 1 FROM request_holders h WHERE h.request_id = requests.id AND h.replica_id = ?)
+		ORDER BY created_at, id`, string(request.Resetting), string(request.Approved), replicaID)
+	if err != nil {
+		return nil, fmt.Errorf("list requests held by %s: %w", replicaID, err)
 	}
 	return rs, nil
 }

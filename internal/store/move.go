@@ -43,6 +43,45 @@ func (d *sqlDB) Move(ctx context.Context, id string, from []request.State, to re
 // I/O.
 func (d *sqlDB) MoveIf(ctx context.Context, id string, from []request.State, to request.State, now time.Time,
 	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
+	return d.move(ctx, id, "", from, to, now, cond, update)
+}
+
+// MoveHeld is MoveIf for the replica working on the request: it also
+// requires, in the same transaction, that replicaID is still the request's
+// holder (see [sqlDB.HoldRequest]). A replica whose work another took over
+// (it was silent too long, its request was offered again and perhaps taken
+// up by another replica) then gets [ErrConflict] and writes nothing, even
+// if the request is back in the state it left it in.
+func (d *sqlDB) MoveHeld(ctx context.Context, id, replicaID string, from []request.State, to request.State, now time.Time,
+	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
+	if replicaID == "" {
+		return request.Request{}, fmt.Errorf("move request %s to %s: no replica", id, to)
+	}
+	return d.move(ctx, id, replicaID, from, to, now, cond, update)
+}
+
+// MoveAndHold is Move that also records replicaID as the request's holder,
+// in the same transaction, for a replica that takes the request into work
+// (approved→resetting): of two replicas racing for it, the one whose move
+// wins is the holder, and a request in work always has one.
+func (d *sqlDB) MoveAndHold(ctx context.Context, id, replicaID string, from []request.State, to request.State, now time.Time,
+	update func(*request.Request)) (request.Request, error) {
+	if replicaID == "" {
+		return request.Request{}, fmt.Errorf("move request %s to %s: no replica", id, to)
+	}
+	return d.moveHolding(ctx, id, "", replicaID, from, to, now, nil, update)
+}
+
+// move is MoveIf, and MoveHeld when holder is not empty.
+func (d *sqlDB) move(ctx context.Context, id, holder string, from []request.State, to request.State, now time.Time,
+	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
+	return d.moveHolding(ctx, id, holder, "", from, to, now, cond, update)
+}
+
+// moveHolding is move that, when take is not empty, records take as the
+// holder once the move is made.
+func (d *sqlDB) moveHolding(ctx context.Context, id, holder, take string, from []request.State, to request.State, now time.Time,
+	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
 	if err := checkMove(from, to, now); err != nil {
 		return request.Request{}, fmt.Errorf("move request %s to %s: %w", id, to, err)
 	}
@@ -59,6 +98,21 @@ func (d *sqlDB) MoveIf(ctx context.Context, id string, from []request.State, to 
 		if cond != nil && !cond(cur) {
 			written = cur
 			return fmt.Errorf("it changed: %w", ErrConflict)
+		}
+		if holder != "" {
+			// Read after the request's row is locked: a replica records
+			// itself as holder before it moves the request (HoldRequest),
+			// so a move into work that this lock waited for is seen with
+			// its holder.
+			var held string
+			err := tx.QueryRowContext(ctx, d.q("SELECT replica_id FROM request_holders WHERE request_id = ?"), id).Scan(&held)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if held != holder {
+				written = cur
+				return fmt.Errorf("it is held by another replica: %w", ErrConflict)
+			}
 		}
 		next := cur
 		if update != nil {
@@ -91,6 +145,13 @@ func (d *sqlDB) MoveIf(ctx context.Context, id string, from []request.State, to 
 			// file), but the condition is the rule, so it is checked.
 			written = cur
 			return fmt.Errorf("it left %v: %w", from, ErrConflict)
+		}
+		if take != "" {
+			if _, err := d.exec(ctx, tx, `INSERT INTO request_holders (request_id, replica_id, held_at) VALUES (?, ?, ?)
+				ON CONFLICT (request_id) DO UPDATE SET replica_id = excluded.replica_id, held_at = excluded.held_at, done = 0`,
+				id, take, times[1]); err != nil {
+				return err
+			}
 		}
 		written = next
 		written.UpdatedAt = fromNanos(times[1])

@@ -140,9 +140,17 @@ type memIAM struct {
 	scrambled []string
 	err       error
 	onInspect func() // runs once, in the next Inspect, outside the lock
+	onReset   func() // runs once, in the next Reset, outside the lock: while IAM "works"
 }
 
 func (r *memIAM) Reset(_ context.Context, user string) (password.Secret, error) {
+	r.mu.Lock()
+	hook := r.onReset
+	r.onReset = nil
+	r.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
@@ -209,6 +217,8 @@ type flowTest struct {
 	log  io.Writer
 	flow *Workflow
 	now  time.Time
+	// reps are the replicas made by replica (replicas_test.go), by ID.
+	reps map[string]*Replica
 }
 
 const (

@@ -118,18 +118,20 @@ var outcomeWords = map[Outcome]string{
 	RefusedProtected:   "This AWS account is protected: the bot does not reset it. Ask your AWS administrators.",
 	RefusedNotApprover: "Only approvers can reset someone else's password.",
 
-	OutcomeDelivered:       "Your new temporary password was shown to you alone.",
-	OutcomeCooldown:        "Your password was reset a short while ago; please wait before asking again.",
-	OutcomeActive:          "A reset request is already in progress; I'll tell you when it's done.",
-	OutcomeNoUser:          "Your listed IAM user does not exist in AWS, so nothing was changed. Ask your AWS administrators to fix the bot's allowlist.",
-	OutcomeNoLoginProfile:  "Your IAM user has no console password to reset, so nothing was changed. Ask your AWS administrators to give you console access.",
-	OutcomeAccessDenied:    "I'm not allowed to reset this password in AWS. Please contact your AWS administrators; I've logged the details for them.",
-	OutcomePolicy:          "AWS rejected the new password under the account's password policy. Please contact your AWS administrators.",
-	OutcomeTimeout:         "AWS did not answer in time. Your password may be unchanged; please try again in a few minutes.",
-	OutcomeDeliveryFailed:  "I reset your password but could not show it to you, so nobody knows it. Please run the command again.",
-	OutcomeSlackFailed:     "I could not reach you or the approvers in Slack, so nothing was changed. Please try again in a few minutes.",
-	OutcomeDryRun:          "This was a dry run: nothing was changed.",
-	OutcomeInterrupted:     "The bot restarted in the middle of your reset; press the button I sent you when you're ready to sign in.",
+	OutcomeDelivered:      "Your new temporary password was shown to you alone.",
+	OutcomeCooldown:       "Your password was reset a short while ago; please wait before asking again.",
+	OutcomeActive:         "A reset request is already in progress; I'll tell you when it's done.",
+	OutcomeNoUser:         "Your listed IAM user does not exist in AWS, so nothing was changed. Ask your AWS administrators to fix the bot's allowlist.",
+	OutcomeNoLoginProfile: "Your IAM user has no console password to reset, so nothing was changed. Ask your AWS administrators to give you console access.",
+	OutcomeAccessDenied:   "I'm not allowed to reset this password in AWS. Please contact your AWS administrators; I've logged the details for them.",
+	OutcomePolicy:         "AWS rejected the new password under the account's password policy. Please contact your AWS administrators.",
+	OutcomeTimeout:        "AWS did not answer in time. Your password may be unchanged; please try again in a few minutes.",
+	OutcomeDeliveryFailed: "I reset your password but could not show it to you, so nobody knows it. Please run the command again.",
+	OutcomeSlackFailed:    "I could not reach you or the approvers in Slack, so nothing was changed. Please try again in a few minutes.",
+	OutcomeDryRun:         "This was a dry run: nothing was changed.",
+	OutcomeInterrupted:    "Your reset was interrupted (the bot restarted, or lost its database for a while); press the button I send you when you're ready to sign in.",
+	OutcomeInterruptedShown: "The bot stopped while it was showing you your new temporary password. If you saw it, sign in with it; " +
+		"if not, run the command again for a new one.",
 	OutcomeNoMFA:           "Your IAM user has no MFA device, so I can't reset its password from Slack alone. Ask your AWS administrators.",
 	OutcomeUnusedScrambled: "The temporary password was not used in time, so I replaced it with a random one nobody knows.",
 	OutcomeInternal:        internalWords,
@@ -203,7 +205,7 @@ func passwordOfferMessage(req request.Request, iam string) slacktext.Message {
 // request whose reset was cut short: the reset happens only when its owner
 // presses the button, so nothing is set while they may be away.
 func interruptedOfferMessage(req request.Request, iam string) slacktext.Message {
-	text := fmt.Sprintf("Your reset of the AWS console password of IAM user %s was interrupted when the bot restarted (request %s).",
+	text := fmt.Sprintf("Your reset of the AWS console password of IAM user %s was interrupted: the bot restarted, or lost its database for a while (request %s).",
 		iam, req.ID)
 	body := text + fmt.Sprintf("\nYour password may or may not have changed. When you're ready to sign in, press the button: "+
 		"I'll reset the password then and show the new one to you alone. The offer expires %s. "+

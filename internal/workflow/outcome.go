@@ -31,31 +31,34 @@ const (
 
 // Ends of a request, and of the steps around it.
 const (
-	OutcomeDelivered       Outcome = "delivered"
-	OutcomeCooldown        Outcome = "cooldown"
-	OutcomeActive          Outcome = "already_active"
-	OutcomeNoLoginProfile  Outcome = "no_login_profile"
-	OutcomeAccessDenied    Outcome = "access_denied"
-	OutcomePolicy          Outcome = "policy_violation"
-	OutcomeTimeout         Outcome = "timeout"
-	OutcomeDeliveryFailed  Outcome = "delivery_failed"
-	OutcomeSlackFailed     Outcome = "slack_unreachable"
-	OutcomeDryRun          Outcome = "dry_run"
-	OutcomeInterrupted     Outcome = "interrupted"
-	OutcomeNoMFA           Outcome = "no_mfa"
-	OutcomeNoUser          Outcome = "no_iam_user"
-	OutcomeUnusedScrambled Outcome = "unused_password_overwritten"
-	OutcomeInternal        Outcome = "internal_error"
-	OutcomeDenied          Outcome = "denied"
-	OutcomeExpired         Outcome = "expired"
-	OutcomeUnclaimed       Outcome = "unclaimed"
-	OutcomeAdminInitiated  Outcome = "admin_initiated"
-	OutcomePasswordSet     Outcome = "password_set"
-	OutcomeNotAllowed      Outcome = "not_allowed_to_decide"
-	OutcomeNotOwner        Outcome = "not_owner"
-	OutcomeRemapped        Outcome = "mapping_changed"            // the owner is now listed for another IAM user
-	OutcomeApproverGone    Outcome = "approver_no_longer_allowed" // who approved it may no longer approve
-	OutcomeUnreachable     Outcome = "account_unreachable"        // the account's role could not be assumed
+	OutcomeDelivered      Outcome = "delivered"
+	OutcomeCooldown       Outcome = "cooldown"
+	OutcomeActive         Outcome = "already_active"
+	OutcomeNoLoginProfile Outcome = "no_login_profile"
+	OutcomeAccessDenied   Outcome = "access_denied"
+	OutcomePolicy         Outcome = "policy_violation"
+	OutcomeTimeout        Outcome = "timeout"
+	OutcomeDeliveryFailed Outcome = "delivery_failed"
+	OutcomeSlackFailed    Outcome = "slack_unreachable"
+	OutcomeDryRun         Outcome = "dry_run"
+	OutcomeInterrupted    Outcome = "interrupted"
+	// The bot stopped while the new password was being shown: the owner
+	// may have it.
+	OutcomeInterruptedShown Outcome = "interrupted_while_shown"
+	OutcomeNoMFA            Outcome = "no_mfa"
+	OutcomeNoUser           Outcome = "no_iam_user"
+	OutcomeUnusedScrambled  Outcome = "unused_password_overwritten"
+	OutcomeInternal         Outcome = "internal_error"
+	OutcomeDenied           Outcome = "denied"
+	OutcomeExpired          Outcome = "expired"
+	OutcomeUnclaimed        Outcome = "unclaimed"
+	OutcomeAdminInitiated   Outcome = "admin_initiated"
+	OutcomePasswordSet      Outcome = "password_set"
+	OutcomeNotAllowed       Outcome = "not_allowed_to_decide"
+	OutcomeNotOwner         Outcome = "not_owner"
+	OutcomeRemapped         Outcome = "mapping_changed"            // the owner is now listed for another IAM user
+	OutcomeApproverGone     Outcome = "approver_no_longer_allowed" // who approved it may no longer approve
+	OutcomeUnreachable      Outcome = "account_unreachable"        // the account's role could not be assumed
 )
 
 // outcomes lists every Outcome, so tests can hold each to a label and
@@ -64,7 +67,7 @@ var outcomes = []Outcome{
 	RefusedForeignTeam, RefusedBadID, RefusedLookup, RefusedBot, RefusedGuest, RefusedDeactivated,
 	RefusedNotListed, RefusedProtected, RefusedNotApprover,
 	OutcomeDelivered, OutcomeCooldown, OutcomeActive, OutcomeNoLoginProfile, OutcomeAccessDenied, OutcomePolicy,
-	OutcomeTimeout, OutcomeDeliveryFailed, OutcomeSlackFailed, OutcomeDryRun, OutcomeInterrupted, OutcomeNoMFA,
+	OutcomeTimeout, OutcomeDeliveryFailed, OutcomeSlackFailed, OutcomeDryRun, OutcomeInterrupted, OutcomeInterruptedShown, OutcomeNoMFA,
 	OutcomeNoUser, OutcomeUnusedScrambled, OutcomeInternal, OutcomeDenied, OutcomeExpired, OutcomeUnclaimed,
 	OutcomeAdminInitiated, OutcomePasswordSet, OutcomeNotAllowed, OutcomeNotOwner, OutcomeRemapped, OutcomeApproverGone,
 	OutcomeUnreachable,

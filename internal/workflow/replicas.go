@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"log/slog"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
@@ -16,11 +18,25 @@ import (
 // replica they land on). What this file adds is the rest:
 //
 //   - Which replica works on a request: a replica records itself as the
-//     request's holder before the write that starts work on it (its
-//     creation, its move to resetting). A request in work whose holder has
+//     request's holder before it creates the request, and in the same
+//     transaction as its move to resetting (so of two racing clicks, the
+//     winner holds it). A request in work whose holder has
 //     stopped sending heartbeats was left behind by a dead replica, and is
 //     ended the way a restart ends it: its owner is offered the button
 //     (reoffer), and nothing is reset until they press it.
+//   - A replica acts on what it holds only while the others would still
+//     count it alive (its lease: its last heartbeat the store took, plus
+//     the TTL, less a margin for clocks that disagree). IAM is called
+//     only with enough of the lease left, and the call is cut off where
+//     it ends, so a replica cut off from the store never resets after
+//     another may have offered the request again. Before a password is
+//     shown, the holder marks the request (resetting, outcome
+//     password_set) in a move that requires it to be the holder still
+//     (MoveHeld): a request offered again meanwhile is never shown, and
+//     one marked is never offered again (it may be on its owner's screen),
+//     but ended and its owner told. A request a live replica holds and no
+//     longer works on (it stopped short when its lease ran out) is offered
+//     again by that replica's next sweep.
 //   - Periodic work runs on one replica at a time, the holder of the
 //     "sweep" lease, renewed on every tick; when that replica dies its
 //     lease expires and another takes it. The lease saves the listing and
@@ -39,9 +55,19 @@ import (
 // ReplicaStore is what the workflow needs of the store to share work with
 // the other replicas.
 type ReplicaStore interface {
+	Heartbeat(ctx context.Context, replicaID string, now time.Time, ttl time.Duration) (live int, err error)
 	ClaimLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
 	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
 	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
+	// MoveHeld is MoveIf, made only while replicaID holds the request.
+	MoveHeld(ctx context.Context, id, replicaID string, from []request.State, to request.State, now time.Time,
+		cond func(request.Request) bool, update func(*request.Request)) (request.Request, error)
+	// MoveAndHold is Move that records replicaID as the holder in the
+	// same transaction.
+	MoveAndHold(ctx context.Context, id, replicaID string, from []request.State, to request.State, now time.Time,
+		update func(*request.Request)) (request.Request, error)
+	// HeldBy lists the requests in work that replicaID holds.
+	HeldBy(ctx context.Context, replicaID string) ([]request.Request, error)
 	// ForgetFinished drops the holders of requests that have ended, and
 	// of requests never created that were held before before.
 	ForgetFinished(ctx context.Context, before time.Time) error
@@ -66,7 +92,42 @@ type Replica struct {
 	// at start, everything in work was left by a previous run, as before
 	// replicas.
 	Solo bool
+
+	beat atomic.Int64 // time of the last heartbeat the store took, unix ns
 }
+
+// Beat sends this replica's heartbeat, at now, and returns how many
+// replicas are alive. Only a heartbeat the store took extends the time
+// this replica may act on what it holds (see leaseLeft).
+func (r *Replica) Beat(ctx context.Context, now time.Time) (live int, err error) {
+	live, err = r.Store.Heartbeat(ctx, r.ID, now, r.TTL)
+	if err == nil && now.UnixNano() > r.beat.Load() {
+		r.beat.Store(now.UnixNano())
+	}
+	return live, err
+}
+
+// leaseLeft is how long this replica may still act on the requests it
+// holds: until the others could take them for left behind (its last
+// heartbeat plus the TTL), less a sixth of the TTL for replicas' clocks
+// that disagree. Without replicas, there is no end.
+func (w *Workflow) leaseLeft() time.Duration {
+	if w.replica == nil || w.replica.Solo {
+		return math.MaxInt64
+	}
+	last := w.replica.beat.Load()
+	if last == 0 {
+		return 0
+	}
+	ttl := w.replica.TTL
+	return time.Unix(0, last).Add(ttl - ttl/6).Sub(w.now())
+}
+
+// minLeaseToReset is the least lease a replica needs left to call IAM, a
+// sixth of the TTL: with the default of 30s, 5s, many times what an
+// UpdateLoginProfile takes, while a replica whose heartbeats reach the
+// store (every third of the TTL) always has 15s to 25s left.
+func (r *Replica) minLeaseToReset() time.Duration { return r.TTL / 6 }
 
 // Lease names.
 const (
@@ -97,20 +158,38 @@ func (w *Workflow) holdThenCreate(ctx context.Context, req request.Request) (req
 	return w.store.CreateRequest(ctx, req, w.cooldownFor(req))
 }
 
-// holdThenReset records this replica as the holder, then moves the request
-// from `from` to resetting.
+// holdThenReset moves the request from `from` to resetting and records
+// this replica as its holder, in one transaction: of two replicas whose
+// clicks race, the one whose move wins holds it.
 func (w *Workflow) holdThenReset(ctx context.Context, id string, from request.State) (request.Request, error) {
-	if err := w.hold(ctx, id); err != nil {
-		return request.Request{}, err
+	if w.replica == nil || w.replica.Solo {
+		return w.store.Move(ctx, id, []request.State{from}, request.Resetting, w.now(), nil)
 	}
-	return w.store.Move(ctx, id, []request.State{from}, request.Resetting, w.now(), nil)
+	w.working.Store(id, struct{}{}) // before it is held: a sweep never takes it for let go
+	return w.replica.Store.MoveAndHold(ctx, id, w.replica.ID, []request.State{from}, request.Resetting, w.now(), nil)
 }
 
 func (w *Workflow) hold(ctx context.Context, id string) error {
 	if w.replica == nil || w.replica.Solo {
 		return nil // nobody to tell this process's work apart from
 	}
+	// Working before held: a sweep never takes it for let go.
+	w.working.Store(id, struct{}{})
 	return w.replica.Store.HoldRequest(ctx, id, w.replica.ID, w.now())
+}
+
+// letGo records that this process no longer works on request id; if it
+// still holds it in work, its next sweep offers it again (resumeLetGo).
+func (w *Workflow) letGo(id string) { w.working.Delete(id) }
+
+// moveHeld moves a request this replica holds, only if it still holds it
+// (MoveHeld); with one process, a plain conditional move.
+func (w *Workflow) moveHeld(ctx context.Context, id string, from, to request.State, cond func(request.Request) bool,
+	update func(*request.Request)) (request.Request, error) {
+	if w.replica == nil || w.replica.Solo {
+		return w.store.MoveIf(ctx, id, []request.State{from}, to, w.now(), cond, update)
+	}
+	return w.replica.Store.MoveHeld(ctx, id, w.replica.ID, []request.State{from}, to, w.now(), cond, update)
 }
 
 // claim takes or renews the lease called name; without replicas, every
@@ -159,6 +238,16 @@ func inWork(r request.Request) bool {
 	return r.State == request.Resetting || r.State == request.Approved && r.ExpiresAt.IsZero()
 }
 
+// beingShown reports whether req's password was set and is being shown to
+// its owner (see runReset): it is never offered again.
+func beingShown(r request.Request) bool {
+	return r.State == request.Resetting && r.Outcome == string(OutcomePasswordSet)
+}
+
+// offerable reports whether req may be offered to its owner again: in
+// work, and its password not on its way to them.
+func offerable(r request.Request) bool { return inWork(r) && !beingShown(r) }
+
 // resumeLeftBehind ends the requests that dead replicas left in work, as a
 // restart ends them: no longer allowed, they fail; else their owner is
 // offered the button again. The reoffer's move is conditional, so of two
@@ -178,14 +267,47 @@ func (w *Workflow) resumeLeftBehind(ctx context.Context) {
 		return
 	}
 	defer w.tellAbandoned(ctx)
+	w.takeUpLeftBehind(ctx, reqs)
+}
+
+// resumeLetGo offers again the requests this replica holds in work and
+// no longer works on: it stopped short of a reset, or could not record
+// the end of one, while its lease had run out or the store did not answer.
+// While it is alive, nobody else takes them up. Every replica does this
+// at each sweep, with or without the sweep lease.
+func (w *Workflow) resumeLetGo(ctx context.Context) {
+	if w.replica == nil || w.replica.Solo {
+		return
+	}
+	held, err := w.replica.Store.HeldBy(ctx, w.replica.ID)
+	if err != nil {
+		w.log.Error("could not list the requests this replica holds", slog.Any(keyError, err))
+		return
+	}
+	var let []request.Request
+	for _, r := range held {
+		if _, busy := w.working.Load(r.ID); !busy {
+			let = append(let, r)
+		}
+	}
+	w.takeUpLeftBehind(ctx, let)
+}
+
+// takeUpLeftBehind ends requests in work that nobody works on any more,
+// as a restart ends them.
+func (w *Workflow) takeUpLeftBehind(ctx context.Context, reqs []request.Request) {
 	for _, req := range reqs {
 		log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser))
+		if beingShown(req) {
+			w.endShown(ctx, log, req)
+			continue
+		}
 		if o := w.allowedNow(req); o != "" {
-			log.Info("ending a request a dead replica left, which the configuration no longer allows", slog.String(keyOutcome, string(o)))
+			log.Info("ending a request left behind, which the configuration no longer allows", slog.String(keyOutcome, string(o)))
 			w.endNoLonger(ctx, log, req, req.State, o)
 			continue
 		}
-		log.Info("offering a reset a dead replica left to its owner", slog.String("state", string(req.State)))
+		log.Info("offering a reset left behind to its owner", slog.String("state", string(req.State)))
 		w.reoffer(ctx, log, req)
 	}
 }

@@ -2,8 +2,6 @@ package workflow
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -17,12 +15,16 @@ const replicaTTL = 30 * time.Second
 // id, and runs what its Start hands back.
 func (ft *flowTest) replica(id string) *Workflow {
 	ft.t.Helper()
+	rep := &Replica{ID: id, Store: ft.store, TTL: replicaTTL}
 	flow, err := New(Options{Config: ft.cfg, Slack: ft.slack, Resetter: ft.iam, Store: ft.store, ConsoleURL: "https://example.signin.aws.amazon.com/console",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return ft.now },
-		Replica: &Replica{ID: id, Store: ft.store, TTL: replicaTTL}})
+		Logger: ft.logger(), Now: func() time.Time { return ft.now }, Replica: rep})
 	if err != nil {
 		ft.t.Fatal(err)
 	}
+	if ft.reps == nil {
+		ft.reps = map[string]*Replica{}
+	}
+	ft.reps[id] = rep
 	ft.beat(id)
 	for _, job := range flow.Start(context.Background(), Identity{TeamID: team, UserID: "U0BOT00001"}) {
 		job(context.Background())
@@ -34,7 +36,13 @@ func (ft *flowTest) replica(id string) *Workflow {
 func (ft *flowTest) beat(ids ...string) {
 	ft.t.Helper()
 	for _, id := range ids {
-		if _, err := ft.store.Heartbeat(context.Background(), id, ft.now, replicaTTL); err != nil {
+		var err error
+		if rep, ok := ft.reps[id]; ok {
+			_, err = rep.Beat(context.Background(), ft.now) // the replica learns its lease too
+		} else {
+			_, err = ft.store.Heartbeat(context.Background(), id, ft.now, replicaTTL)
+		}
+		if err != nil {
 			ft.t.Fatal(err)
 		}
 	}
@@ -170,5 +178,117 @@ func TestAckedCommandsOfDeadReplicaTold(t *testing.T) {
 	ft.one("post", dmOf(alice), "RLOST000001) was interrupted before anything was done")
 	if got := ft.slack.find("post", dmOf(stranger), "interrupted"); len(got) != 0 {
 		t.Errorf("the sender of a handled command was told %d times it was interrupted; want 0", len(got))
+	}
+}
+
+// A replica whose heartbeats have not reached the store for most of the
+// TTL calls no IAM: another replica could take its request for left
+// behind. It tells the owner, and its next sweep (once it beats again)
+// offers the request once; the owner's click resets it.
+func TestLapsedLeaseResetsNothing(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	a := ft.replica("A")
+	ft.flow = a
+	ft.now = ft.now.Add(replicaTTL - replicaTTL/6 - a.replica.minLeaseToReset() + time.Second) // no heartbeat since
+	id := ft.command(alice, "")
+	if n := ft.iam.resetCount(); n != 0 {
+		t.Fatalf("IAM resets with the lease nearly out = %d; want 0", n)
+	}
+	ft.one("post", dmOf(alice), "was interrupted")
+	if r := ft.request(id); r.State != request.Resetting {
+		t.Fatalf("state = %s; want resetting (IAM untouched, the request let go)", r.State)
+	}
+
+	ft.beat("A")
+	a.Sweep(context.Background())
+	a.Sweep(context.Background())
+	offer := ft.one("post", dmOf(alice), "Show my new password")
+	ft.click(alice, offer, actionReveal)
+	if r := ft.request(id); r.State != request.Delivered || ft.iam.resetCount() != 1 {
+		t.Errorf("after the click: state %s, IAM resets %d; want delivered, 1", r.State, ft.iam.resetCount())
+	}
+	if got := ft.slack.find("ephemeral", dmOf(alice), "Only you can see it"); len(got) != 1 {
+		t.Errorf("passwords shown = %d; want 1\n%s", len(got), ft.slack.dump())
+	}
+}
+
+// A replica cut off from the store while IAM works on its reset, long
+// enough for another to offer the request again, does not show the
+// password it got: its owner has one offer, and one password, after the
+// click.
+func TestTakenOverMidResetNotShown(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	a := ft.replica("A")
+	b := ft.replica("B")
+	ft.flow = a
+	ft.iam.onReset = func() {
+		ft.now = ft.now.Add(replicaTTL + time.Second) // A's heartbeats fail meanwhile
+		ft.beat("B")
+		b.Sweep(context.Background())
+	}
+	id := ft.command(alice, "")
+	if got := ft.slack.find("ephemeral", dmOf(alice), "Only you can see it"); len(got) != 0 {
+		t.Fatalf("A showed the password of a request B offered again: %d shown", len(got))
+	}
+	offer := ft.one("post", dmOf(alice), "Show my new password")
+	if r := ft.request(id); r.State != request.Approved || r.ExpiresAt.IsZero() {
+		t.Fatalf("state = %s (offer expires %v); want approved with B's offer standing", r.State, r.ExpiresAt)
+	}
+
+	ft.flow = b
+	ft.click(alice, offer, actionReveal)
+	if got := ft.slack.find("ephemeral", dmOf(alice), "Only you can see it"); len(got) != 1 {
+		t.Errorf("passwords shown = %d; want 1 (B's)", len(got))
+	}
+	if r := ft.request(id); r.State != request.Delivered {
+		t.Errorf("state = %s; want delivered", r.State)
+	}
+	// A comes back: nothing it holds is left to offer.
+	ft.beat("A")
+	a.Sweep(context.Background())
+	if got := ft.slack.find("post", dmOf(alice), "Show my new password"); len(got) != 1 {
+		t.Errorf("offers = %d; want 1", len(got))
+	}
+}
+
+// A request whose password was being shown when its replica died is
+// never offered again (its owner may have the password): it is ended,
+// and its owner told, once, by a replica's start or sweep, and by a
+// single process's restart.
+func TestShownNeverOfferedAgain(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		take func(ft *flowTest)
+	}{
+		{"replica start", func(ft *flowTest) { ft.replica("B") }},
+		{"replica sweep", func(ft *flowTest) {
+			b := ft.replica("B")
+			b.Sweep(context.Background())
+			b.Sweep(context.Background())
+		}},
+		{"restart", func(ft *flowTest) { ft.restart(nil); ft.restart(nil) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, nil)
+			ft.beat("A")
+			id := ft.leftBy("A", alice, "alice", request.Resetting)
+			if _, err := ft.store.Move(context.Background(), id, []request.State{request.Resetting}, request.Resetting, ft.now,
+				func(r *request.Request) { r.Outcome = string(OutcomePasswordSet) }); err != nil {
+				t.Fatal(err)
+			}
+			ft.now = ft.now.Add(replicaTTL + time.Second) // A died
+			tt.take(ft)
+			if got := ft.slack.find("post", dmOf(alice), "Show my new password"); len(got) != 0 {
+				t.Errorf("offers = %d; want 0", len(got))
+			}
+			ft.one("post", dmOf(alice), "If you saw it, sign in with it")
+			r := ft.request(id)
+			if r.State != request.Failed || r.Outcome != string(OutcomeInterruptedShown) {
+				t.Errorf("request = %s, %s; want failed, %s", r.State, r.Outcome, OutcomeInterruptedShown)
+			}
+			if n := ft.iam.resetCount(); n != 0 {
+				t.Errorf("IAM resets = %d; want 0", n)
+			}
+		})
 	}
 }

@@ -32,6 +32,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		slog.String(keyAccount, req.Account))
 	ctx = awsclient.WithRequestID(ctx, req.ID) // CloudTrail then names the request
 	resetter := w.resetterFor(req.Account)
+	defer w.letGo(req.ID)
 	moved, err := w.holdThenReset(ctx, req.ID, from)
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("request already taken further elsewhere", slog.String("state", string(moved.State)))
@@ -78,12 +79,26 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		return
 	}
 
-	secret, err := resetter.Reset(ctx, req.IAMUser)
-	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
-		// Shutdown cut the IAM call short: whether IAM took the new password
-		// is unknown. Leave the request resetting; the next start offers it
-		// to its owner again.
-		log.Warn("stopped mid-reset; the next start offers this request to its owner again")
+	// IAM acts only while the other replicas still count this one alive:
+	// after that, one of them may offer the request again, and its owner
+	// take a password from there that this call would overwrite.
+	lease := w.leaseLeft()
+	if w.replica != nil && lease < w.replica.minLeaseToReset() {
+		log.Warn("this replica's heartbeats have not reached the store lately; nothing reset, and the request is offered to its owner again",
+			slog.Duration("lease_left", lease))
+		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterrupted, req.ID))
+		return // letGo: the next sweep here, or another replica, offers it
+	}
+	iamCtx, cancelIAM := context.WithTimeout(ctx, lease)
+	secret, err := resetter.Reset(iamCtx, req.IAMUser)
+	leaseOut := errors.Is(iamCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	cancelIAM()
+	if err != nil && (errors.Is(ctx.Err(), context.Canceled) || leaseOut) {
+		// Shutdown, or the end of this replica's lease, cut the IAM call
+		// short: whether IAM took the new password is unknown. Leave the
+		// request resetting; it is offered to its owner again (at the
+		// next start, or by the sweep).
+		log.Warn("stopped mid-reset; this request is offered to its owner again", slog.Bool("lease_ended", leaseOut))
 		return
 	}
 	// From here on IAM may hold a new password: finish, deliver or record
@@ -97,6 +112,23 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionReset, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomePasswordSet)})
 
+	// Mark the request before its password is shown, only if this replica
+	// still holds it: once marked, nobody offers it again (its owner may
+	// have the password); if another replica offered it again meanwhile,
+	// the password is not shown, and the offer stands.
+	if _, err := w.moveHeld(ctx, req.ID, request.Resetting, request.Resetting, func(r request.Request) bool { return r.Outcome == "" },
+		func(r *request.Request) { r.Outcome = string(OutcomePasswordSet) }); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			log.Warn("another replica took this request over while its reset was under way; its password is not shown, the new offer stands",
+				slog.Any(keyError, err))
+			return
+		}
+		log.Error("could not record that the password is being shown; it is not shown, and the request is offered to its owner again",
+			slog.Any(keyError, err))
+		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterrupted, req.ID))
+		return
+	}
+
 	msg := passwordMessage(w.iamText(req.IAMUser, req.Account), secret, w.consoleFor(req.Account), req.ID)
 	if err := w.slack.Ephemeral(ctx, dm, req.SlackUser, msg); err != nil {
 		log.Error("could not deliver the password; nobody has seen it", slog.Any(keyError, err))
@@ -106,11 +138,11 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	}
 
 	now := w.now()
-	if _, err := w.store.Move(ctx, req.ID, []request.State{request.Resetting}, request.Delivered, now,
+	if _, err := w.moveHeld(ctx, req.ID, request.Resetting, request.Delivered, nil,
 		func(r *request.Request) { r.Outcome = string(OutcomeDelivered) }); err != nil {
-		// The person has the password; only the record lags. At the next
-		// start its owner is offered the button again, and nothing is reset
-		// unless they press it.
+		// The person has the password; only the record lags. The request
+		// is marked as being shown, so it is ended (at the next start, or
+		// the next sweep) with words saying so, never offered again.
 		log.Error("password delivered but the store did not record it", slog.Any(keyError, err))
 	}
 	w.countIn(req.Account, OutcomeDelivered)
@@ -153,12 +185,23 @@ func (w *Workflow) failReset(ctx context.Context, log *slog.Logger, req request.
 	w.tellDM(ctx, log, req.SlackUser, failureMessage(outcome, req.ID))
 }
 
-// fail moves a request to Failed and records why.
+// fail moves a request to Failed and records why. From resetting, the
+// move is made only by the request's holder (see moveHeld).
 func (w *Workflow) fail(ctx context.Context, log *slog.Logger, req request.Request, from request.State, outcome Outcome) {
 	ctx, cancel := finishing(ctx)
 	defer cancel()
-	if _, err := w.store.Move(ctx, req.ID, []request.State{from}, request.Failed, w.now(),
-		func(r *request.Request) { r.Outcome = string(outcome) }); err != nil {
+	setOutcome := func(r *request.Request) { r.Outcome = string(outcome) }
+	var err error
+	if from == request.Resetting {
+		_, err = w.moveHeld(ctx, req.ID, from, request.Failed, nil, setOutcome)
+	} else {
+		_, err = w.store.Move(ctx, req.ID, []request.State{from}, request.Failed, w.now(), setOutcome)
+	}
+	if errors.Is(err, store.ErrConflict) {
+		log.Warn("another replica took this request over; its end is theirs to record", slog.Any(keyError, err))
+		return
+	}
+	if err != nil {
 		log.Error("could not record the failure", slog.Any(keyError, err))
 	}
 	w.countIn(req.Account, outcome)
@@ -204,6 +247,10 @@ func (w *Workflow) resume(ctx context.Context) []func(context.Context) {
 				continue // a live replica is working on it
 			}
 			log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser), slog.String(keyAccount, req.Account))
+			if beingShown(req) {
+				jobs = append(jobs, func(ctx context.Context) { w.endShown(ctx, log, req) })
+				continue
+			}
 			if o := w.allowedNow(req); o != "" {
 				log.Info("ending a request the configuration no longer allows", slog.String(keyOutcome, string(o)))
 				jobs = append(jobs, func(ctx context.Context) { w.endNoLonger(ctx, log, req, req.State, o) })
@@ -225,7 +272,7 @@ func (w *Workflow) reoffer(ctx context.Context, log *slog.Logger, req request.Re
 	// Only a request still in work (resetting, or approved with no offer
 	// yet), checked in the move's own transaction: two replicas that both
 	// saw it left behind make one offer between them.
-	offered, err := w.store.MoveIf(ctx, req.ID, []request.State{req.State}, request.Approved, now, inWork, func(r *request.Request) {
+	offered, err := w.store.MoveIf(ctx, req.ID, []request.State{req.State}, request.Approved, now, offerable, func(r *request.Request) {
 		r.ExpiresAt = now.Add(w.approvalFor(req.Account).Timeout.D())
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -245,6 +292,27 @@ func (w *Workflow) reoffer(ctx context.Context, log *slog.Logger, req request.Re
 		log.Error("could not offer the interrupted reset to its owner", slog.Any(keyError, err))
 		w.fail(ctx, log, offered, request.Approved, OutcomeSlackFailed)
 	}
+}
+
+// endShown ends a request whose password was set and on its way to its
+// owner when its replica stopped: the owner may have it, so it is not
+// offered again (a reset on that offer would overwrite it). They are told
+// so, and may run the command again.
+func (w *Workflow) endShown(ctx context.Context, log *slog.Logger, req request.Request) {
+	if _, err := w.store.MoveIf(ctx, req.ID, []request.State{request.Resetting}, request.Failed, w.now(), beingShown,
+		func(r *request.Request) { r.Outcome = string(OutcomeInterruptedShown) }); err != nil {
+		if !errors.Is(err, store.ErrConflict) {
+			log.Error("could not end a request interrupted while its password was shown", slog.Any(keyError, err))
+		}
+		return // ended elsewhere, or the next sweep tries again
+	}
+	log.Info("ended a request interrupted while its password was being shown; not offered again", slog.String(keyOutcome, string(OutcomeInterruptedShown)))
+	w.countIn(req.Account, OutcomeInterruptedShown)
+	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionFailed, Actor: req.RequestedBy,
+		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomeInterruptedShown)})
+	w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterruptedShown, req.ID))
+	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: reset of %s for %s was interrupted while its password was being shown.", req.ID,
+		w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser)))
 }
 
 // audit appends to the audit trail. A failure is logged: the request row

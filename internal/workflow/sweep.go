@@ -57,6 +57,7 @@ func (w *Workflow) sweepUnused(ctx context.Context) {
 // replicas left. Of several replicas, the holder of the sweep lease does
 // it (see replicas.go).
 func (w *Workflow) Sweep(ctx context.Context) {
+	w.resumeLetGo(ctx) // this replica's own, whoever holds the lease
 	if !w.claim(ctx, leaseSweep) {
 		return
 	}

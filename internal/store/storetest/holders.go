@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -177,5 +178,128 @@ func testAbandoned(t *testing.T, s Store) {
 	}
 	if got, err := s.Abandoned(ctx, now, ttl); err != nil || len(got) != 0 {
 		t.Errorf("Abandoned() after the claim = %+v, %v; want none", got, err)
+	}
+}
+
+// testMoveHeld: a replica's move of a request it works on is made only
+// while it still holds the request, even when another replica has taken
+// the request over and brought it back to the same state (A resetting,
+// offered again, B resetting).
+func testMoveHeld(t *testing.T, s Store) {
+	ctx := t.Context()
+	fresh := newRequest("UHELD", request.Approved, at(0))
+	fresh.ExpiresAt = time.Time{}
+	r := mustCreate(t, s, fresh)
+	hold := func(replica string) {
+		t.Helper()
+		if err := s.HoldRequest(ctx, r.ID, replica, at(time.Minute)); err != nil {
+			t.Fatalf("HoldRequest(%s) = %v", replica, err)
+		}
+	}
+	resetting := []request.State{request.Resetting}
+	hold("A")
+	mustMove(t, s, r, at(time.Minute), request.Resetting)
+	if _, err := s.MoveHeld(ctx, r.ID, "A", resetting, request.Resetting, at(2*time.Minute), nil, nil); err != nil {
+		t.Fatalf("MoveHeld(holder A) = %v; want the move made", err)
+	}
+
+	// A goes silent; the request is offered again, and B takes it up.
+	if _, err := s.Move(ctx, r.ID, resetting, request.Approved, at(3*time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MoveHeld(ctx, r.ID, "A", resetting, request.Delivered, at(4*time.Minute), nil, nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("MoveHeld(A, after the offer) = %v; want ErrConflict", err)
+	}
+	hold("B")
+	mustMove(t, s, mustGet(t, s, r.ID), at(5*time.Minute), request.Resetting)
+	called := false
+	got, err := s.MoveHeld(ctx, r.ID, "A", resetting, request.Delivered, at(6*time.Minute), nil,
+		func(*request.Request) { called = true })
+	if !errors.Is(err, store.ErrConflict) || called || got.State != request.Resetting {
+		t.Fatalf("MoveHeld(A, while B resets) = %v, %v, update called %v; want ErrConflict, the request as B left it, no update",
+			got.State, err, called)
+	}
+	if got := mustGet(t, s, r.ID); got.State != request.Resetting {
+		t.Fatalf("after A's refused move the request is %s; want resetting, B's", got.State)
+	}
+	if _, err := s.MoveHeld(ctx, r.ID, "B", resetting, request.Delivered, at(7*time.Minute), nil, nil); err != nil {
+		t.Fatalf("MoveHeld(holder B) = %v; want the move made", err)
+	}
+	if _, err := s.MoveHeld(ctx, r.ID, "", resetting, request.Delivered, at(7*time.Minute), nil, nil); err == nil {
+		t.Error("MoveHeld(no replica) = nil; want an error")
+	}
+	noHolder := mustMove(t, s, mustCreate(t, s, func() request.Request {
+		r := newRequest("UNOHOLDER", request.Approved, at(0))
+		r.ExpiresAt = time.Time{}
+		return r
+	}()), at(time.Minute), request.Resetting)
+	if _, err := s.MoveHeld(ctx, noHolder.ID, "A", resetting, request.Failed, at(2*time.Minute), nil, nil); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("MoveHeld(no holder recorded) = %v; want ErrConflict", err)
+	}
+}
+
+// testHeldBy: a replica's requests in work, and only those.
+func testHeldBy(t *testing.T, s Store) {
+	ctx := t.Context()
+	selfService := func(user string) request.Request {
+		r := newRequest(user, request.Approved, at(0))
+		r.ExpiresAt = time.Time{}
+		return r
+	}
+	hold := func(r request.Request, replica string) request.Request {
+		t.Helper()
+		if err := s.HoldRequest(ctx, r.ID, replica, at(time.Minute)); err != nil {
+			t.Fatalf("HoldRequest(%s, %s) = %v", r.ID, replica, err)
+		}
+		return r
+	}
+	resetting := hold(mustMove(t, s, mustCreate(t, s, selfService("U1")), at(time.Minute), request.Resetting), "A")
+	created := hold(mustCreate(t, s, selfService("U2")), "A")
+	hold(mustCreate(t, s, newRequest("U3", request.Pending, at(0))), "A") // waits for an approver, not A
+	hold(mustMove(t, s, mustCreate(t, s, selfService("U4")), at(time.Minute), request.Resetting), "B")
+	done := hold(mustMove(t, s, mustCreate(t, s, selfService("U5")), at(time.Minute), request.Resetting), "A")
+	mustMove(t, s, done, at(2*time.Minute), request.Delivered)
+
+	got, err := s.HeldBy(ctx, "A")
+	if err != nil {
+		t.Fatalf("HeldBy(A) = %v", err)
+	}
+	want := []string{resetting.ID, created.ID}
+	slices.Sort(want)
+	if gotIDs := ids(got); !slices.Equal(gotIDs, want) {
+		t.Errorf("HeldBy(A) = %v; want %v", gotIDs, want)
+	}
+	if got, err := s.HeldBy(ctx, "nobody"); err != nil || len(got) != 0 {
+		t.Errorf("HeldBy(nobody) = %v, %v; want none", got, err)
+	}
+}
+
+// testMoveAndHold: of two replicas racing to take a request into work,
+// the one whose move wins is its holder; the loser changes nothing.
+func testMoveAndHold(t *testing.T, s Store) {
+	ctx := t.Context()
+	fresh := newRequest("UTAKE", request.Approved, at(0))
+	r := mustCreate(t, s, fresh)
+	if err := s.HoldRequest(ctx, r.ID, "creator", at(0)); err != nil {
+		t.Fatal(err)
+	}
+	approved := []request.State{request.Approved}
+	if _, err := s.MoveAndHold(ctx, r.ID, "A", approved, request.Resetting, at(time.Minute), nil); err != nil {
+		t.Fatalf("MoveAndHold(A) = %v; want the move made", err)
+	}
+	if _, err := s.MoveAndHold(ctx, r.ID, "B", approved, request.Resetting, at(time.Minute), nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("MoveAndHold(B, second) = %v; want ErrConflict", err)
+	}
+	if got, err := s.HeldBy(ctx, "A"); err != nil || len(got) != 1 || got[0].ID != r.ID {
+		t.Errorf("HeldBy(A) = %v, %v; want the request", ids(got), err)
+	}
+	if got, err := s.HeldBy(ctx, "B"); err != nil || len(got) != 0 {
+		t.Errorf("HeldBy(B, who lost) = %v, %v; want none", ids(got), err)
+	}
+	if _, err := s.MoveHeld(ctx, r.ID, "A", []request.State{request.Resetting}, request.Delivered, at(2*time.Minute), nil, nil); err != nil {
+		t.Errorf("MoveHeld(A, the winner) = %v; want the move made", err)
+	}
+	if _, err := s.MoveAndHold(ctx, r.ID, "", approved, request.Resetting, at(time.Minute), nil); err == nil {
+		t.Error("MoveAndHold(no replica) = nil; want an error")
 	}
 }

@@ -53,6 +53,11 @@ type Store interface {
 	ForgetReplica(ctx context.Context, replicaID string) error
 	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
 	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
+	MoveHeld(ctx context.Context, id, replicaID string, from []request.State, to request.State, now time.Time,
+		cond func(request.Request) bool, update func(*request.Request)) (request.Request, error)
+	HeldBy(ctx context.Context, replicaID string) ([]request.Request, error)
+	MoveAndHold(ctx context.Context, id, replicaID string, from []request.State, to request.State, now time.Time,
+		update func(*request.Request)) (request.Request, error)
 	ForgetFinished(ctx context.Context, before time.Time) error
 	HoldAcked(ctx context.Context, replicaID string, at time.Time, cmds []store.Acked) error
 	ReleaseCommand(ctx context.Context, id, replicaID string, at time.Time) error
@@ -99,6 +104,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ApproveNotPending", testApproveNotPending},
 		{"LastReset", testLastReset},
 		{"LeftBehind", testLeftBehind},
+		{"MoveHeld", testMoveHeld},
+		{"HeldBy", testHeldBy},
+		{"MoveAndHold", testMoveAndHold},
 		{"Abandoned", testAbandoned},
 	}
 	for _, tt := range tests {
