@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,13 +27,18 @@ type Options struct {
 	Deadline    time.Duration  // reset.deadline; 0 = the bot's default
 	InProcess   bool           // run the bot in this process instead of a child
 	NoBaseline  bool           // skip the bare-client run
-	AnswerAcks  bool           // the baseline acks with an answer as large as the bot's
-	WarmDMs     bool           // the store already knows every DM channel, as after a restart
-	Timeout     time.Duration  // bound on the whole burst; default 30m
-	Idle        time.Duration  // how long the bot sits idle before the burst; default 2s
-	CPUProfile  string         // CPU profile of the bot's process
-	MemProfile  string         // heap profile of the bot's process, at the end
-	Progress    io.Writer      // progress lines; nil = none
+	// BaselineClients is how many bare clients (each a process of its own,
+	// the envelopes spread over their connections as over the replicas')
+	// the baseline runs; 0 = as many as Replicas, so the baseline and the
+	// bot share the machine alike and the ratio is what the bot adds.
+	BaselineClients int
+	AnswerAcks      bool          // the baseline acks with an answer as large as the bot's
+	WarmDMs         bool          // the store already knows every DM channel, as after a restart
+	Timeout         time.Duration // bound on the whole burst; default 30m
+	Idle            time.Duration // how long the bot sits idle before the burst; default 2s
+	CPUProfile      string        // CPU profile of the bot's process
+	MemProfile      string        // heap profile of the bot's process, at the end
+	Progress        io.Writer     // progress lines; nil = none
 	// Replicas is how many bot processes share the burst (Slack spreads
 	// the envelopes over their connections); default 1.
 	Replicas int
@@ -91,6 +97,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, fmt.Errorf("baseline: %w", err)
 		}
 		res.Baseline, res.BaselineAnswers = &lat, o.AnswerAcks
+		res.BaselineClients = cmp.Or(o.BaselineClients, o.Replicas)
 		fmt.Fprintf(o.Progress, "baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
 	}
 	if err := runBotBurst(ctx, o, people, &res); err != nil {
@@ -118,33 +125,50 @@ func startSide(o Options, role string, spec BotSpec) (Side, error) {
 	return startChild(role, spec, o.CPUProfile, o.MemProfile, os.Stderr)
 }
 
-// runBaseline measures the bare client's acks for the same burst, against a
-// fake Slack of its own.
+// runBaseline measures the bare clients' acks for the same burst, against
+// a fake Slack of its own.
 func runBaseline(ctx context.Context, o Options, people []Person) (Latencies, error) {
-	slk := newSlack(people, nil, false)
+	n := o.BaselineClients
+	if n == 0 {
+		n = o.Replicas
+	}
+	slk := newSlack(people, nil, n > 1)
 	defer slk.Close()
 	dir, err := os.MkdirTemp("", "aws-reset-loadtest-")
 	if err != nil {
 		return Latencies{}, err
 	}
 	defer os.RemoveAll(dir)
-	side, err := startSide(Options{InProcess: o.InProcess}, "baseline", BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir, AnswerAcks: o.AnswerAcks})
-	if err != nil {
-		return Latencies{}, err
+	var sides []Side
+	var errs []error
+	for range n {
+		side, err := startSide(Options{InProcess: o.InProcess}, "baseline", BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir, AnswerAcks: o.AnswerAcks})
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		sides = append(sides, side)
 	}
-	lat, err := connectAndBurst(ctx, slk, people, o)
-	_, stopErr := side.Stop()
-	return lat, errors.Join(err, stopErr)
+	var lat Latencies
+	if len(errs) == 0 {
+		lat, err = connectAndBurst(ctx, slk, people, n)
+		errs = append(errs, err)
+	}
+	for _, side := range sides {
+		_, stopErr := side.Stop()
+		errs = append(errs, stopErr)
+	}
+	return lat, errors.Join(errs...)
 }
 
-// connectAndBurst waits for a Socket Mode client, lets it sit idle, sends
-// one slash command per person as fast as the socket takes them (as Slack
-// pushes them down one connection), and waits for every ack.
-func connectAndBurst(ctx context.Context, slk *fakeslack.Server, people []Person, o Options) (Latencies, error) {
+// connectAndBurst waits for clients Socket Mode clients, sends one slash
+// command per person as fast as the sockets take them (as Slack pushes
+// them down its connections), and waits for every ack.
+func connectAndBurst(ctx context.Context, slk *fakeslack.Server, people []Person, clients int) (Latencies, error) {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := slk.WaitConnected(cctx); err != nil {
-		return Latencies{}, fmt.Errorf("never connected: %w", err)
+	if err := slk.WaitOpenConnections(cctx, clients); err != nil {
+		return Latencies{}, fmt.Errorf("not all %d connected: %w", clients, err)
 	}
 	sent, err := burst(ctx, slk, people)
 	if err != nil {

@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.WarmDMs, "warm-dms", false, "start with every DM channel in the store, as after a restart (no conversations.open)")
 	fs.BoolVar(&o.InProcess, "in-process", false, "run the bot in this process (its memory then includes the fakes')")
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the bare Socket Mode client's run")
+	fs.IntVar(&o.BaselineClients, "baseline-clients", 0, "bare clients in the baseline, each a process, the burst spread over them (0 = as many as -replicas)")
 	fs.BoolVar(&o.AnswerAcks, "baseline-answers", false, "the baseline acks with an answer as large as the bot's \"working on it\", not bare")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bot process's CPU profile here")
@@ -187,7 +188,7 @@ func Print(w io.Writer, res Result) {
 		if res.BaselineAnswers {
 			kind = "acks with an answer"
 		}
-		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d, %s)\n", b.P50, b.P99, b.Max, b.N, kind)
+		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d, %s, %d client(s))\n", b.P50, b.P99, b.Max, b.N, kind, res.BaselineClients)
 		fmt.Fprintf(w, "ack p99 bot/baseline: %.2f\n", res.AckRatioP99)
 	}
 	fmt.Fprintf(w, "passwords delivered: %d; last after %v (%.1f resets/s); last notice after %v\n",

@@ -142,6 +142,12 @@ func (d *sqlDB) HoldAcked(ctx context.Context, replicaID string, at time.Time, c
 	return nil
 }
 
+// holdAckedSQL records acked commands on PostgreSQL: the replica, the
+// time, then the request IDs, senders and envelope IDs as three arrays.
+const holdAckedSQL = `INSERT INTO request_holders (request_id, replica_id, held_at, slack_user, envelope_id)
+	SELECT r, $1, $2, u, e FROM unnest($3::text[], $4::text[], $5::text[]) AS c(r, u, e)
+	ON CONFLICT (request_id) DO NOTHING`
+
 // holdAckedPostgres is HoldAcked's one statement on PostgreSQL, whatever
 // the number of commands: the same text every time (prepared once per
 // connection, not once per batch size), the commands in three arrays, one
@@ -152,9 +158,7 @@ func (d *sqlDB) holdAckedPostgres(ctx context.Context, replicaID string, at sql.
 	for i, c := range cmds {
 		ids[i], users[i], envs[i] = c.RequestID, c.SlackUser, c.EnvelopeID
 	}
-	if _, err := d.acks.ExecContext(ctx, `INSERT INTO request_holders (request_id, replica_id, held_at, slack_user, envelope_id)
-		SELECT r, $1, $2, u, e FROM unnest($3::text[], $4::text[], $5::text[]) AS c(r, u, e)
-		ON CONFLICT (request_id) DO NOTHING`, replicaID, at, ids, users, envs); err != nil {
+	if _, err := d.acks.ExecContext(ctx, holdAckedSQL, replicaID, at, ids, users, envs); err != nil {
 		return fmt.Errorf("hold %d acked commands for %s: %w", len(cmds), replicaID, err)
 	}
 	return nil

@@ -65,6 +65,7 @@ func OpenPostgres(ctx context.Context, url string, logger *slog.Logger) (*Postgr
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", s.name, err)
 	}
+	s.warmAckPool(ctx)
 	if logger != nil {
 		logger.Info("store opened", slog.String("store", s.name))
 	}
@@ -82,14 +83,40 @@ const ackConns = 2
 // outlives; only a crash of the server itself within a fraction of a
 // second could lose it, and the replica that acked would still do the
 // work. Everything else commits as the server is set to.
+//
+// Its connections stay open while idle, and warmAckPool opens them at
+// start: an ack waits for this pool, and the first burst after a quiet
+// hour should not wait for a connection to be dialled and a statement
+// prepared as well.
 func openAckPool(cfg *pgx.ConnConfig) *sql.DB {
 	ack := cfg.Copy()
 	ack.RuntimeParams["synchronous_commit"] = "off"
 	db := stdlib.OpenDB(*ack)
 	db.SetMaxOpenConns(ackConns)
 	db.SetMaxIdleConns(ackConns)
-	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db
+}
+
+// warmAckPool opens every connection of the ack pool and prepares the
+// statement that records acked commands on each (recording none). A
+// failure is no failure to start: the pool dials again when used.
+func (s *Postgres) warmAckPool(ctx context.Context) {
+	conns := make([]*sql.Conn, 0, ackConns)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range ackConns {
+		c, err := s.acks.Conn(ctx)
+		if err != nil {
+			return
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, holdAckedSQL, "", sql.NullInt64{}, []string{}, []string{}, []string{}); err != nil {
+			return
+		}
+	}
 }
 
 // describe names the database without the password: postgres://user@host:port/database.
