@@ -80,8 +80,8 @@ type Bot struct {
 	connected atomic.Bool // Socket Mode is up
 	started   atomic.Bool
 
-	sem  chan struct{}  // bounds the requests worked on at once
-	work sync.WaitGroup // requests in flight
+	pool *pool          // runs the requests, reset.concurrency at once
+	work sync.WaitGroup // requests in flight or waiting for the pool
 	held *holdback      // work waiting for the acks to go out; Run loop only
 	acks ackLog         // commands acked, to be recorded (acked.go)
 }
@@ -114,12 +114,13 @@ func NewBot(opts BotOptions) (*Bot, error) {
 	if opts.PingInterval > 0 {
 		sockOpts = append(sockOpts, socketmode.OptionPingInterval(opts.PingInterval))
 	}
-	return &Bot{
+	b := &Bot{
 		opts: opts, client: opts.Client, handler: opts.Handler,
 		log: opts.Logger, metrics: opts.Metrics, now: opts.Now,
 		socket: socketmode.New(opts.Client.api, sockOpts...),
-		sem:    make(chan struct{}, opts.Concurrency),
-	}, nil
+	}
+	b.pool = &pool{n: opts.Concurrency, wg: &b.work}
+	return b, nil
 }
 
 // Ready reports whether the bot is connected to Slack and serving.
@@ -231,22 +232,14 @@ loop:
 	return runErr
 }
 
-// goWork runs f on its own goroutine once a slot is free, with the
-// per-request deadline.
+// goWork runs f in the pool once a worker is free (unless ctx ends
+// first), with the per-request deadline.
 func (b *Bot) goWork(ctx context.Context, f func(context.Context)) {
-	b.work.Add(1)
-	go func() {
-		defer b.work.Done()
-		select {
-		case b.sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		defer func() { <-b.sem }()
+	b.pool.do(ctx, func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, b.opts.Deadline)
 		defer cancel()
 		f(ctx)
-	}()
+	})
 }
 
 // refusedToken reports whether Slack refused the token itself: no wait
