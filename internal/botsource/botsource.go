@@ -66,24 +66,3 @@ func botPackages() ([]string, error) {
 	}
 	return paths, nil
 }
-
-// Files returns the module's non-test Go files that the bot binary
-// (./bot) is built from. It runs `go list`, so it needs the go command.
-func Files() ([]string, error) {
-	out, err := exec.Command("go", "list", "-deps", "-f",
-		`{{.ImportPath}}{{range .GoFiles}} {{$.Dir}}/{{.}}{{end}}`, Module+"/bot").Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list the bot's packages: %w", err)
-	}
-	var files []string
-	for line := range strings.Lines(string(out)) {
-		fields := strings.Fields(line)
-		if len(fields) > 1 && (fields[0] == Module || strings.HasPrefix(fields[0], Module+"/")) {
-			files = append(files, fields[1:]...)
-		}
-	}
-	if len(files) == 0 {
-		return nil, errors.New("go list found no sources of the bot")
-	}
-	return files, nil
-}
