@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"go/ast"
-	"go/parser"
-	"go/token"
+	"go/types"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/go/packages"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/botsource"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
@@ -246,10 +246,10 @@ func TestLeftOut(t *testing.T) {
 	}
 }
 
-// TestCodeCalls reads the Go files compiled into the bot binary and
-// finds every AWS operation they build an input for (&iam.GetUserInput{}),
-// so an IAM call added anywhere without its action in the table, or an
-// action the code no longer calls, fails.
+// TestCodeCalls type-checks the packages compiled into the bot binary and
+// finds every AWS operation they call, so an IAM call added anywhere
+// without its action in the table, or an action the code no longer calls,
+// fails.
 func TestCodeCalls(t *testing.T) {
 	// Operations that need no permission: IAM policies cannot deny them.
 	free := map[string]bool{"sts:GetCallerIdentity": true}
@@ -259,45 +259,7 @@ func TestCodeCalls(t *testing.T) {
 	// failing. The bot itself never needs them.
 	diagnostic := map[string]bool{"iam:SimulatePrincipalPolicy": true}
 
-	called := map[string]string{} // "iam:GetUser" → where
-	fset := token.NewFileSet()
-	for _, p := range botSources(t) {
-		file, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		services := map[string]string{} // local package name → service prefix
-		for _, imp := range file.Imports {
-			ip, _ := strconv.Unquote(imp.Path.Value)
-			svc, ok := strings.CutPrefix(ip, "github.com/aws/aws-sdk-go-v2/service/")
-			if !ok || strings.Contains(svc, "/") {
-				continue
-			}
-			local := svc
-			if imp.Name != nil {
-				local = imp.Name.Name
-			}
-			services[local] = svc
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			lit, ok := n.(*ast.CompositeLit)
-			if !ok {
-				return true
-			}
-			sel, ok := lit.Type.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			pkg, ok := sel.X.(*ast.Ident)
-			if !ok || services[pkg.Name] == "" {
-				return true
-			}
-			if op, ok := strings.CutSuffix(sel.Sel.Name, "Input"); ok {
-				called[services[pkg.Name]+":"+op] = fset.Position(lit.Pos()).String()
-			}
-			return true
-		})
-	}
+	called := awsCalls(botPackages(t))
 	if len(called) == 0 {
 		t.Fatal("found no AWS calls; is the walk looking in the right place?")
 	}
@@ -317,14 +279,69 @@ func TestCodeCalls(t *testing.T) {
 	}
 }
 
-// botSources returns the Go files compiled into the bot binary.
-func botSources(t *testing.T) []string {
+const servicePath = "github.com/aws/aws-sdk-go-v2/service/"
+
+// awsCalls returns where pkgs call each AWS operation ("iam:GetUser"): a
+// call of any function with a parameter of an operation's input type
+// (*iam.GetUserInput). That is the client's method, a method of an
+// interface declared where it is called, or a paginator, and the input
+// may be a literal, a variable or nil.
+func awsCalls(pkgs []*packages.Package) map[string]string {
+	called := map[string]string{} // "iam:GetUser" → where
+	for _, p := range pkgs {
+		for _, file := range p.Syntax {
+			ast.Inspect(file, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return true
+				}
+				tv := p.TypesInfo.Types[call.Fun]
+				sig, ok := tv.Type.(*types.Signature)
+				if !ok || tv.IsType() || tv.IsBuiltin() {
+					return true // a conversion, or new(iam.GetUserInput) and the like
+				}
+				for param := range sig.Params().Variables() {
+					if op, ok := operation(param.Type()); ok {
+						called[op] = p.Fset.Position(call.Pos()).String()
+					}
+				}
+				return true
+			})
+		}
+	}
+	return called
+}
+
+// operation returns "svc:Op" when t is (a pointer to) the input type of
+// the AWS SDK operation Op of service svc.
+func operation(t types.Type) (string, bool) {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, ok := t.(*types.Named)
+	if !ok || named.Obj().Pkg() == nil {
+		return "", false
+	}
+	svc, ok := strings.CutPrefix(named.Obj().Pkg().Path(), servicePath)
+	if !ok || strings.Contains(svc, "/") { // service/iam/types holds no inputs
+		return "", false
+	}
+	op, ok := strings.CutSuffix(named.Obj().Name(), "Input")
+	if !ok || op == "" {
+		return "", false
+	}
+	return svc + ":" + op, true
+}
+
+// botPackages returns the packages compiled into the bot binary, with
+// their types.
+func botPackages(t *testing.T) []*packages.Package {
 	t.Helper()
-	files, err := botsource.Files()
+	pkgs, err := botsource.Packages()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	return pkgs
 }
 
 // TestIsPartitionRefuses: a partition AWS does not have names nothing, so
