@@ -33,6 +33,10 @@ var (
 	ErrNoLoginProfile  = errors.New("the IAM user has no console password")
 	ErrAccessDenied    = errors.New("the bot's AWS identity is not allowed to do this")
 	ErrPolicyViolation = errors.New("IAM rejected the password under the account's password policy")
+	// ErrNoAnswer: UpdateLoginProfile ended without IAM's answer (a
+	// timeout, or the connection lost after the retries), so IAM may
+	// have set the new password, which nobody was shown.
+	ErrNoAnswer = errors.New("IAM did not answer: the new password may be set")
 )
 
 // Options tunes a Resetter.
@@ -89,8 +93,17 @@ func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, 
 		if _, ok := errors.AsType[*types.PasswordPolicyViolationException](err); ok && attempt == 1 {
 			continue
 		}
-		return password.Secret{}, fmt.Errorf("update login profile for %s: %w", iamUser, classify(err))
+		return password.Secret{}, fmt.Errorf("update login profile for %s: %w", iamUser, classifyUpdate(err))
 	}
+}
+
+// classifyUpdate is classify for UpdateLoginProfile: an error that is not
+// IAM's answer may come after IAM took the password.
+func classifyUpdate(err error) error {
+	if _, ok := errors.AsType[smithy.APIError](err); !ok {
+		return errors.Join(ErrNoAnswer, err)
+	}
+	return classify(err)
 }
 
 // Check answers whether iamUser has a console password that Reset could

@@ -43,6 +43,8 @@ func TestReset(t *testing.T) {
 		{"network then ok", "alice", "network", 1, nil, 2},
 		{"unmodifiable then ok", "alice", "EntityTemporarilyUnmodifiable", 2, nil, 3},
 		{"throttled past the retries", "alice", "Throttling", 10, nil, 5},
+		{"dropped past the retries", "alice", "network", 10, reset.ErrNoAnswer, 5},
+		{"answer lost past the retries", "alice", "network-after", 10, reset.ErrNoAnswer, 5},
 		{"no login profile", "nologin", "", 0, reset.ErrNoLoginProfile, 1},
 		{"no such user", "ghost", "", 0, reset.ErrNoLoginProfile, 1},
 		{"access denied", "alice", "AccessDenied", 1, reset.ErrAccessDenied, 1},
@@ -59,6 +61,9 @@ func TestReset(t *testing.T) {
 			calls := len(iam.Calls("UpdateLoginProfile"))
 			if calls != tt.wantCalls {
 				t.Errorf("UpdateLoginProfile calls = %d; want %d", calls, tt.wantCalls)
+			}
+			if tt.wantErr != reset.ErrNoAnswer && errors.Is(err, reset.ErrNoAnswer) {
+				t.Errorf("Reset() error = %v; IAM answered, so not ErrNoAnswer", err)
 			}
 			if tt.name == "throttled past the retries" {
 				if err == nil {
@@ -157,8 +162,8 @@ func TestCallTimeout(t *testing.T) {
 	defer release()
 	start := time.Now()
 	_, err := r.Reset(context.Background(), "alice")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Reset() with IAM held = %v; want the call's deadline", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, reset.ErrNoAnswer) {
+		t.Errorf("Reset() with IAM held = %v; want the call's deadline, and ErrNoAnswer", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Reset() took %v; want about the 100ms call timeout", d)

@@ -166,6 +166,7 @@ func TestResetFailures(t *testing.T) {
 		{"no console login", carol, "", 0, "no console password to reset", "", 1},
 		{"access denied", alice, "AccessDenied", 1, "contact your AWS administrators", "AWS denied the bot's IAM call", 1},
 		{"policy violation twice", alice, "PasswordPolicyViolation", 2, "password policy", "", 2},
+		{"answer lost past the retries", alice, "network-after", 5, "your password may have changed", "", 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

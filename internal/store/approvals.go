@@ -109,14 +109,15 @@ func (d *sqlDB) approvers(ctx context.Context, q querier, id string) ([]string, 
 	return out, rows.Err()
 }
 
-// LastReset returns slackUser's latest delivered reset of iamUser
-// (compared as IAM does, without case), or [ErrNotFound]. Its UpdatedAt
-// is when it was delivered.
-func (d *sqlDB) LastReset(ctx context.Context, slackUser, iamUser string) (request.Request, error) {
-	r, err := d.getRequest(ctx, d.r, "slack_user = ? AND LOWER(iam_user) = LOWER(?) AND delivered_at IS NOT NULL ORDER BY delivered_at DESC LIMIT 1",
-		slackUser, iamUser)
+// LastReset returns slackUser's latest delivered reset of iamUser in the
+// AWS account ("" is the bot's own; the same name may be another user in
+// another account), the name compared as IAM does, without case, or
+// [ErrNotFound]. Its UpdatedAt is when it was delivered.
+func (d *sqlDB) LastReset(ctx context.Context, slackUser, account, iamUser string) (request.Request, error) {
+	r, err := d.getRequest(ctx, d.r, "slack_user = ? AND account = ? AND LOWER(iam_user) = LOWER(?) AND delivered_at IS NOT NULL ORDER BY delivered_at DESC LIMIT 1",
+		slackUser, account, iamUser)
 	if err != nil {
-		return request.Request{}, fmt.Errorf("last reset of %s for %s: %w", iamUser, slackUser, err)
+		return request.Request{}, fmt.Errorf("last reset of %s in account %q for %s: %w", iamUser, account, slackUser, err)
 	}
 	return r, nil
 }

@@ -176,7 +176,7 @@ func (w *Workflow) iamUserLine(ctx context.Context, log *slog.Logger, userID str
 			fmt.Fprintf(&b, "\nThe password expires %s.", slacktext.Date(at))
 		}
 	}
-	last, err := w.store.LastReset(ctx, userID, u.IAMUser)
+	last, err := w.store.LastReset(ctx, userID, u.Account, u.IAMUser)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		b.WriteString("\nNo reset by this bot yet.")

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -42,6 +43,58 @@ func TestHomeTab(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Each listing on the Home tab shows its own account's last reset: the
+// same IAM user name in two accounts is two IAM users.
+func TestHomeLastResetPerAccount(t *testing.T) {
+	ft, dev := accountsFlow(t, func(c *config.Config) {
+		for i, u := range c.Users {
+			if u.Account == "dev" {
+				c.Users[i].IAMUser = "bob"
+			}
+		}
+	}, nil)
+	dev.accounts["bob"] = dev.accounts["bob-dev"]
+	id := ft.command(bob, "prod")
+	if got := ft.request(id).State; got != request.Delivered {
+		t.Fatalf("state = %s; want delivered", got)
+	}
+	ft.flow.HandleHomeOpened(context.Background(), HomeOpened{UserID: bob, TeamID: team, Tab: "home"})
+	want := map[string]string{"`prod`": "Last reset", "`dev`": "No reset by this bot yet"}
+	for _, text := range ft.slack.homeSections(bob) {
+		for account, w := range want {
+			if strings.Contains(text, "AWS account "+account) {
+				if !strings.Contains(text, w) {
+					t.Errorf("Home listing %q lacks %q", text, w)
+				}
+				delete(want, account)
+			}
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("Home of bob lists no IAM user in %v", want)
+	}
+}
+
+// homeSections returns the texts of the sections of user's latest Home tab.
+func (m *memSlack) homeSections(user string) []string {
+	var blocks []struct {
+		Type string `json:"type"`
+		Text struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(m.home(user)), &blocks); err != nil {
+		return nil
+	}
+	var out []string
+	for _, b := range blocks {
+		if b.Type == "section" {
+			out = append(out, b.Text.Text)
+		}
+	}
+	return out
 }
 
 // The Home tab's buttons: Reset runs the command's path, for the clicker

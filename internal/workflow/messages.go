@@ -125,7 +125,9 @@ var outcomeWords = map[Outcome]string{
 	OutcomeNoLoginProfile: "Your IAM user has no console password to reset, so nothing was changed. Ask your AWS administrators to give you console access.",
 	OutcomeAccessDenied:   "I'm not allowed to reset this password in AWS. Please contact your AWS administrators; I've logged the details for them.",
 	OutcomePolicy:         "AWS rejected the new password under the account's password policy. Please contact your AWS administrators.",
-	OutcomeTimeout:        "AWS did not answer in time. Your password may be unchanged; please try again in a few minutes.",
+	OutcomeTimeout:        "AWS did not answer in time, so nothing was changed. Please try again in a few minutes.",
+	OutcomeNoAnswer: "AWS did not confirm the reset: your password may have changed, and nobody knows the new one. " +
+		"Please run the command again to get a new one, or ask your AWS administrators.",
 	OutcomeDeliveryFailed: "I reset your password but could not show it to you, so nobody knows it. Please run the command again.",
 	OutcomeSlackFailed:    "I could not reach you or the approvers in Slack, so nothing was changed. Please try again in a few minutes.",
 	OutcomeDryRun:         "This was a dry run: nothing was changed.",

@@ -37,7 +37,8 @@ const (
 	OutcomeNoLoginProfile Outcome = "no_login_profile"
 	OutcomeAccessDenied   Outcome = "access_denied"
 	OutcomePolicy         Outcome = "policy_violation"
-	OutcomeTimeout        Outcome = "timeout"
+	OutcomeTimeout        Outcome = "timeout"   // a look-up timed out: nothing was changed
+	OutcomeNoAnswer       Outcome = "no_answer" // the reset itself: IAM may have set the password
 	OutcomeDeliveryFailed Outcome = "delivery_failed"
 	OutcomeSlackFailed    Outcome = "slack_unreachable"
 	OutcomeDryRun         Outcome = "dry_run"
@@ -67,7 +68,7 @@ var outcomes = []Outcome{
 	RefusedForeignTeam, RefusedBadID, RefusedLookup, RefusedBot, RefusedGuest, RefusedDeactivated,
 	RefusedNotListed, RefusedProtected, RefusedNotApprover,
 	OutcomeDelivered, OutcomeCooldown, OutcomeActive, OutcomeNoLoginProfile, OutcomeAccessDenied, OutcomePolicy,
-	OutcomeTimeout, OutcomeDeliveryFailed, OutcomeSlackFailed, OutcomeDryRun, OutcomeInterrupted, OutcomeInterruptedShown, OutcomeNoMFA,
+	OutcomeTimeout, OutcomeNoAnswer, OutcomeDeliveryFailed, OutcomeSlackFailed, OutcomeDryRun, OutcomeInterrupted, OutcomeInterruptedShown, OutcomeNoMFA,
 	OutcomeNoUser, OutcomeUnusedScrambled, OutcomeInternal, OutcomeDenied, OutcomeExpired, OutcomeUnclaimed,
 	OutcomeAdminInitiated, OutcomePasswordSet, OutcomeNotAllowed, OutcomeNotOwner, OutcomeRemapped, OutcomeApproverGone,
 	OutcomeUnreachable,
@@ -102,6 +103,8 @@ func outcomeOf(err error) Outcome {
 		return OutcomeAccessDenied
 	case errors.Is(err, reset.ErrPolicyViolation):
 		return OutcomePolicy
+	case errors.Is(err, reset.ErrNoAnswer): // before the deadline: it may be the reset's
+		return OutcomeNoAnswer
 	case errors.Is(err, context.DeadlineExceeded):
 		return OutcomeTimeout
 	}

@@ -155,8 +155,8 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		by = req.RequestedBy
 	}
 	w.postMessage(ctx, log, dm, resetNotice(w.iamText(req.IAMUser, req.Account), req.ID, now, by))
-	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: console password of %s reset for %s%s; delivered.",
-		req.ID, w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser), byText(by)))
+	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: console password of %s reset for %s%s; delivered.%s",
+		req.ID, w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser), byText(by), reasonText(req.Reason)))
 }
 
 func byText(by string) string {
@@ -164,6 +164,15 @@ func byText(by string) string {
 		return ""
 	}
 	return " by " + slacktext.Mention(by)
+}
+
+// reasonText is the requester's reason, if they gave one, as the
+// approvers see it (reasonLine): typed text, so nothing in it acts.
+func reasonText(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " " + reasonLine(reason)
 }
 
 // failReset ends a request whose IAM call failed; nothing was changed in

@@ -24,8 +24,9 @@ type ApprovalStore interface {
 	Approvals(ctx context.Context, id string) ([]string, error)
 	// ClaimOnce claims a one-time job, for one replica alone to do it.
 	ClaimOnce(ctx context.Context, key string, at time.Time) (bool, error)
-	// LastReset is the person's latest delivered reset of the IAM user.
-	LastReset(ctx context.Context, slackUser, iamUser string) (request.Request, error)
+	// LastReset is the person's latest delivered reset of the IAM user in
+	// the AWS account.
+	LastReset(ctx context.Context, slackUser, account, iamUser string) (request.Request, error)
 }
 
 // approve counts an eligible approver's click on Approve (the gate has

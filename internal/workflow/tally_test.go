@@ -141,6 +141,41 @@ func TestReason(t *testing.T) {
 	}
 }
 
+// The audit channel's line for a delivered reset carries the reason as the
+// approvers see it: escaped, on one line, in a code span; never the
+// password.
+func TestAuditMirrorReason(t *testing.T) {
+	const audit = "C0AUDIT001"
+	tests := []struct {
+		name     string
+		text     string
+		shown    string
+		notShown []string
+	}{
+		{"hostile", "<!channel> locked `out`\n*now*", "; delivered. Reason: `&lt;!channel&gt; locked 'out' *now*`",
+			[]string{"<!channel>", "`out`", "\n"}},
+		{"none", "", "; delivered.", []string{"Reason"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, func(c *config.Config) { c.Audit.Channel = audit })
+			ft.command(alice, tt.text)
+			m := ft.one("post", audit, "delivered").Msg
+			if !strings.HasSuffix(m.Text, tt.shown) {
+				t.Errorf("audit line %q; want it to end %q", m.Text, tt.shown)
+			}
+			for _, bad := range append(tt.notShown, ft.iam.passwords...) {
+				if strings.Contains(m.Text, bad) {
+					t.Errorf("audit line %q holds %q", m.Text, bad)
+				}
+			}
+			if b, _ := json.Marshal(m.Blocks); !strings.Contains(string(b), jsonText(m.Text)) {
+				t.Errorf("audit blocks %s do not read as the text %q", b, m.Text)
+			}
+		})
+	}
+}
+
 // With require_reason and no reason, a modal asks; submitting it goes on
 // with that reason, and without a trigger the person is told how to give
 // it on the command line.

@@ -1,12 +1,16 @@
 package workflow
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
 // Every outcome is a metric label and an audit word, and a person can
@@ -30,6 +34,57 @@ func TestOutcomesHaveLabelsAndWords(t *testing.T) {
 		if !seen[o] {
 			t.Errorf("outcomeWords has %q, which is not in outcomes", o)
 		}
+	}
+}
+
+// A failed reset's owner reads whether their password may have changed:
+// it may when IAM's answer to the reset was lost (the call timed out, or
+// the connection dropped after the retries), never when IAM said no or
+// only a look-up failed.
+func TestResetFailureWords(t *testing.T) {
+	const maybe, unchanged = "may have changed", "nothing was changed"
+	lost := errors.New("request send failed: EOF")
+	tests := []struct {
+		name    string
+		err     error // as the Resetter returns it
+		want    Outcome
+		words   []string
+		notWant []string
+	}{
+		{"answer lost", fmt.Errorf("update login profile for alice: %w", errors.Join(reset.ErrNoAnswer, lost)),
+			OutcomeNoAnswer, []string{maybe, "run the command again"}, []string{unchanged, "not reset"}},
+		{"reset timed out", fmt.Errorf("update login profile for alice: %w", errors.Join(reset.ErrNoAnswer, context.DeadlineExceeded)),
+			OutcomeNoAnswer, []string{maybe, "run the command again"}, []string{unchanged, "not reset"}},
+		{"policy read timed out", fmt.Errorf("get account password policy: %w", context.DeadlineExceeded),
+			OutcomeTimeout, []string{unchanged}, []string{maybe}},
+		{"access denied", fmt.Errorf("update login profile for alice: %w", reset.ErrAccessDenied),
+			OutcomeAccessDenied, nil, []string{maybe}},
+		{"no such entity", fmt.Errorf("update login profile for alice: %w", reset.ErrNoLoginProfile),
+			OutcomeNoLoginProfile, []string{unchanged}, []string{maybe}},
+		{"policy violation", fmt.Errorf("update login profile for alice: %w", reset.ErrPolicyViolation),
+			OutcomePolicy, nil, []string{maybe}},
+		{"account unreachable", errUnreachable, OutcomeUnreachable, []string{unchanged}, []string{maybe}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, nil)
+			ft.iam.err = tt.err
+			id := ft.command(alice, "")
+			if got := ft.request(id); got.State != request.Failed || got.Outcome != string(tt.want) {
+				t.Errorf("request %s %s; want failed %s", got.State, got.Outcome, tt.want)
+			}
+			msg := strings.ToLower(ft.one("post", dmOf(alice), "request "+id).body())
+			for _, w := range tt.words {
+				if !strings.Contains(msg, w) {
+					t.Errorf("words %q lack %q", msg, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(msg, w) {
+					t.Errorf("words %q hold %q", msg, w)
+				}
+			}
+		})
 	}
 }
 

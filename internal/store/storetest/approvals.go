@@ -122,10 +122,11 @@ func testConcurrentDoubleClick(t *testing.T, ss []Store) {
 	}
 }
 
-// testLastReset: the latest delivery of that person's IAM user, whatever
-// the case of its name; none before one.
+// testLastReset: the latest delivery of that person's IAM user in that
+// AWS account, whatever the case of its name; none before one. The same
+// name in another account is another IAM user, with resets of its own.
 func testLastReset(t *testing.T, s Store) {
-	if _, err := s.LastReset(t.Context(), "UOWNER", "iam-UOWNER"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.LastReset(t.Context(), "UOWNER", "", "iam-UOWNER"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("LastReset before any = %v; want ErrNotFound", err)
 	}
 	var last request.Request
@@ -134,8 +135,26 @@ func testLastReset(t *testing.T, s Store) {
 		last = mustMove(t, s, r, at(time.Duration(i)*time.Hour+time.Minute), request.Resetting, request.Delivered)
 	}
 	mustCreate(t, s, newRequest("UOWNER", request.Pending, at(3*time.Hour)))
-	got, err := s.LastReset(t.Context(), "UOWNER", "IAM-uowner")
-	if err != nil || got.ID != last.ID || !got.UpdatedAt.Equal(at(time.Hour+time.Minute)) {
-		t.Errorf("LastReset = %s at %v, %v; want %s at %v", got.ID, got.UpdatedAt, err, last.ID, at(time.Hour+time.Minute))
+	prod := mustCreate(t, s, inAccount("UOWNER", "prod", request.Approved, at(4*time.Hour)))
+	prod = mustMove(t, s, prod, at(4*time.Hour+time.Minute), request.Resetting, request.Delivered)
+	tests := []struct {
+		account string
+		want    request.Request
+	}{
+		{"", last},
+		{"prod", prod},
+		{"dev", request.Request{}},
+	}
+	for _, tt := range tests {
+		got, err := s.LastReset(t.Context(), "UOWNER", tt.account, "IAM-uowner")
+		if tt.want.ID == "" {
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("LastReset(%q) = %s, %v; want ErrNotFound", tt.account, got.ID, err)
+			}
+			continue
+		}
+		if err != nil || got.ID != tt.want.ID || !got.UpdatedAt.Equal(tt.want.UpdatedAt) {
+			t.Errorf("LastReset(%q) = %s at %v, %v; want %s at %v", tt.account, got.ID, got.UpdatedAt, err, tt.want.ID, tt.want.UpdatedAt)
+		}
 	}
 }

@@ -49,7 +49,7 @@ type Store interface {
 
 	Approve(ctx context.Context, id, approver string, now time.Time, need int, expiresAt time.Time) (store.Tally, error)
 	Approvals(ctx context.Context, id string) ([]string, error)
-	LastReset(ctx context.Context, slackUser, iamUser string) (request.Request, error)
+	LastReset(ctx context.Context, slackUser, account, iamUser string) (request.Request, error)
 	ForgetReplica(ctx context.Context, replicaID string) error
 	HoldRequest(ctx context.Context, id, replicaID string, at time.Time) error
 	LeftBehind(ctx context.Context, now time.Time, ttl time.Duration) ([]request.Request, error)
