@@ -123,8 +123,13 @@ func (b *Bot) ack(req *socketmode.Request, payload any, start time.Time) {
 
 // ackPayload turns a message into an ack payload: Slack shows it to the
 // person who typed the command, only to them.
+// A message of text alone is sent without blocks.
 func ackPayload(m slacktext.Message) map[string]any {
-	return map[string]any{"response_type": "ephemeral", "text": m.Text, "blocks": m.Blocks}
+	p := map[string]any{"response_type": "ephemeral", "text": m.Text}
+	if len(m.Blocks) > 0 {
+		p["blocks"] = m.Blocks
+	}
+	return p
 }
 
 // clickOf reads a block_actions payload with exactly one action into a

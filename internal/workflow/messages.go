@@ -21,8 +21,11 @@ func helpMessage(command string) slacktext.Message {
 }
 
 // WorkingMessage is the ack of a command that has work to do.
+//
+// It is text alone, no blocks: every command's ack carries it, and in a
+// burst the acks' size is what the bot's ack latency pays for.
 func WorkingMessage(requestID string) slacktext.Message {
-	return slacktext.Plain(fmt.Sprintf("Working on it. I'll answer in a direct message from me. (request %s)", requestID))
+	return slacktext.Message{Text: fmt.Sprintf("Working on it. I'll answer in a direct message from me. (request %s)", requestID)}
 }
 
 // passwordMessage carries the password. The password is only in the
