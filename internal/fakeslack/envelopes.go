@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Envelope is a Socket Mode message from Slack to the app.
@@ -43,15 +44,40 @@ func (s *Server) Send(ctx context.Context, e Envelope) error {
 	if err != nil {
 		return fmt.Errorf("encode %s envelope: %w", e.Type, err)
 	}
+	at := s.now()
 	if !s.opts.Spread && s.opts.RedeliverAfter <= 0 {
-		return s.SendRaw(ctx, frame)
+		if err := s.SendRaw(ctx, frame); err != nil {
+			return err
+		}
+		s.noteSent(e.EnvelopeID, at)
+		return nil
 	}
 	c, err := s.sendSpread(ctx, e.EnvelopeID, frame, nil)
 	if err != nil {
 		return err
 	}
+	s.noteSent(e.EnvelopeID, at)
 	s.watchAck(e, c)
 	return nil
+}
+
+// noteSent records when envelope id was first handed to a connection.
+func (s *Server) noteSent(id string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sentAt[id]; !ok && id != "" {
+		s.sentAt[id] = at
+	}
+}
+
+// SentAt returns when Send first wrote envelope id to a connection (just
+// before the write): with an ack's At, the latency the client added,
+// without the time this server took to build the envelope.
+func (s *Server) SentAt(id string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.sentAt[id]
+	return at, ok
 }
 
 // SlashCommand describes a slash command a user runs. Zero fields default: Command to

@@ -122,9 +122,10 @@ type Server struct {
 	conns     []*wsConn // open Socket Mode connections, oldest first
 	connCount int
 	acks      []Ack
-	acked     map[string]bool // envelope IDs acked
-	next      int             // round-robin position among conns (Options.Spread)
-	sentOn    map[string]int  // envelope ID -> how many times it went out
+	acked     map[string]bool      // envelope IDs acked
+	sentAt    map[string]time.Time // when each envelope was first handed to a connection (Send)
+	next      int                  // round-robin position among conns (Options.Spread)
+	sentOn    map[string]int       // envelope ID -> how many times it went out
 
 	responseURLs map[string]*responseTarget
 
@@ -168,6 +169,7 @@ func New(opts Options) *Server {
 		rateLog:      make(map[string][]time.Time),
 		tickets:      make(map[string]bool),
 		acked:        make(map[string]bool),
+		sentAt:       make(map[string]time.Time),
 		sentOn:       make(map[string]int),
 		responseURLs: make(map[string]*responseTarget),
 		triggers:     make(map[string]trigger),

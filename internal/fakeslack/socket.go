@@ -136,16 +136,17 @@ func (s *Server) readLoop(c *wsConn) {
 	defer s.dropConn(c)
 	for {
 		typ, data, err := c.ws.ReadMessage()
+		at := s.now() // the ack's arrival, before parsing it and waiting for the lock
 		if err != nil {
 			return
 		}
 		if typ == websocket.TextMessage {
-			s.handleClientFrame(c, data)
+			s.handleClientFrame(c, data, at)
 		}
 	}
 }
 
-func (s *Server) handleClientFrame(c *wsConn, data []byte) {
+func (s *Server) handleClientFrame(c *wsConn, data []byte, at time.Time) {
 	if len(data) >= maxAckSize {
 		s.log.Debug("dropped oversized socket mode response", "bytes", len(data))
 		return
@@ -163,7 +164,7 @@ func (s *Server) handleClientFrame(c *wsConn, data []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.acks = append(s.acks, Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: s.now(), Conn: c.id})
+	s.acks = append(s.acks, Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, At: at, Conn: c.id})
 	s.acked[frame.EnvelopeID] = true
 	s.notifyLocked()
 }

@@ -44,9 +44,17 @@ func TestSocketModeSlashCommand(t *testing.T) {
 			c := startClient(t, s)
 			ctx := testContext(t)
 
+			before := time.Now()
 			id, err := s.SlashCommand(ctx, tt.cmd)
 			if err != nil {
 				t.Fatalf("SlashCommand() error = %v", err)
+			}
+			sent, ok := s.SentAt(id)
+			if !ok || sent.Before(before) || sent.After(time.Now()) {
+				t.Errorf("SentAt(%s) = %v, %v; want the time of the write, after %v", id, sent, ok, before)
+			}
+			if _, ok := s.SentAt("not-sent"); ok {
+				t.Error("SentAt(an envelope never sent) is set")
 			}
 			evt := c.next(t, ctx, socketmode.EventTypeSlashCommand)
 			got, ok := evt.Data.(slack.SlashCommand)
@@ -70,6 +78,9 @@ func TestSocketModeSlashCommand(t *testing.T) {
 			ack, err := s.WaitAck(ctx, id)
 			if err != nil || string(ack.Payload) != `{"text":"on it"}` {
 				t.Errorf("WaitAck(%s) = %+v (payload %s), %v", id, ack, ack.Payload, err)
+			}
+			if ack.At.Before(sent) {
+				t.Errorf("ack at %v, before its envelope was sent (%v)", ack.At, sent)
 			}
 			if acks := s.Acks(); len(acks) != 1 || acks[0].EnvelopeID != id {
 				t.Errorf("Acks() = %+v; want the one ack", acks)
