@@ -194,13 +194,20 @@ func burst(ctx context.Context, slk *fakeslack.Server, people []Person) ([]sentE
 		if err != nil {
 			return nil, fmt.Errorf("send the command of %s: %w", p.SlackUser, err)
 		}
+		// From the write to its connection: the fake's own time building
+		// the envelope (under a lock its Web API shares with the bot's
+		// calls) is not the client's.
+		if sent, ok := slk.SentAt(id); ok {
+			at = sent
+		}
 		sent = append(sent, sentEnvelope{id: id, at: at})
 	}
 	return sent, nil
 }
 
 // waitAcks waits until every sent envelope is acked and returns the ack
-// latencies, from just before the envelope was written to the ack's arrival.
+// latencies, from just before the envelope was written to its connection
+// to the ack's arrival, read off the socket.
 func waitAcks(ctx context.Context, slk *fakeslack.Server, sent []sentEnvelope, limit time.Duration) ([]time.Duration, error) {
 	deadline := time.Now().Add(limit)
 	for {
