@@ -202,8 +202,8 @@ loop:
 		case evt := <-b.socket.Events:
 			b.handleEvent(workCtx, evt)
 		case <-b.held.due():
-			if b.acks.busy() && b.held.postpone(b.now()) {
-				continue // acks still going out: their work waits for them
+			if (b.acks.busy() || len(b.socket.Events) > 0) && b.held.postpone(b.now()) {
+				continue // acks still going out, or envelopes read and not yet acked: the work waits for them
 			}
 			b.releaseHeld()
 		case works := <-b.acks.recorded:
