@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
@@ -53,4 +54,17 @@ func MigrationVersions(dialect string) ([]int, error) {
 		out = append(out, int(v))
 	}
 	return out, nil
+}
+
+// PoolSettings reports synchronous_commit as the main pool and the ack
+// pool of s see it, and how many connections the ack pool holds open.
+func PoolSettings(ctx context.Context, s *Postgres) (main, acks string, ackConnsOpen int, err error) {
+	if err := s.w.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&main); err != nil {
+		return "", "", 0, err
+	}
+	open := s.acks.Stats().OpenConnections
+	if err := s.acks.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&acks); err != nil {
+		return "", "", 0, err
+	}
+	return main, acks, open, nil
 }

@@ -142,3 +142,20 @@ func TestPostgresErrorsHideThePassword(t *testing.T) {
 		}
 	}
 }
+
+// Acked commands are recorded on a pool of their own, opened at start,
+// whose commits do not wait for the disk; everything else commits as the
+// server is set to.
+func TestPostgresAckPool(t *testing.T) {
+	s := openPG(t, pgtest.Schema(t))
+	main, acks, open, err := store.PoolSettings(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acks != "off" || main == "off" {
+		t.Errorf("synchronous_commit: main pool %q, ack pool %q; want the server's (not off) and off", main, acks)
+	}
+	if open != 2 {
+		t.Errorf("ack pool connections open after start = %d; want 2 (opened and prepared at start)", open)
+	}
+}
