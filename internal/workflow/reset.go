@@ -22,11 +22,13 @@ const (
 	gateChecked gateDone = true
 )
 
-// runReset takes an approved request (or one left resetting by a crash)
-// through the reset and the delivery. The state moves to Resetting before
-// IAM is called, so a crash after the IAM call is found at the next start
-// and offered to its owner again (see resume): nobody is left with a password that no
-// one has seen.
+// runReset takes an approved request through the reset and the delivery.
+// The state moves to Resetting before IAM is called, so a crash after the
+// IAM call is found at the next start and offered to its owner again (see
+// resume): nobody is left with a password that no one has seen. Before the
+// password is shown the request is marked (outcome password_set), so a
+// crash while it is on its way ends the request instead: its owner may
+// have that password, and an offer would overwrite it.
 func (w *Workflow) runReset(ctx context.Context, req request.Request, from request.State, gate gateDone) {
 	log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser),
 		slog.String(keyAccount, req.Account))
