@@ -191,7 +191,9 @@ func (w *Workflow) handleReveal(ctx context.Context, log *slog.Logger, cb Click,
 		return
 	}
 	// runReset asks the gate again, as the last thing before IAM.
-	w.runReset(ctx, req, request.Approved, gateAgain)
+	if !w.runReset(ctx, req, request.Approved, gateAgain) {
+		return // not taken: the offer and its button stand
+	}
 	m := passwordClaimedMessage(req, w.iamText(req.IAMUser, req.Account), w.now())
 	if err := w.slack.Update(ctx, c.channelID, c.messageTS, m); err != nil {
 		log.Warn("could not update the offer message", slog.Any(keyError, err))

@@ -172,6 +172,13 @@ func storeDownMessage() slacktext.Message {
 	return slacktext.Plain("I can't record requests right now, so I haven't started one. Nothing was changed. Please try again in a few minutes.")
 }
 
+// leaseLostMessage answers a reset this replica may not start: its
+// heartbeats have not reached the database lately (see leaseLeft).
+func leaseLostMessage(id string) slacktext.Message {
+	return slacktext.Plain(fmt.Sprintf("I can't reach my database right now, so I haven't reset anything (request %s). "+
+		"Nothing was changed. Please try again in a minute.", id))
+}
+
 // lostCommandMessage tells someone whose command a replica acked and then
 // died before working on: nothing was started, so they may simply ask again.
 func lostCommandMessage(id string) slacktext.Message {

@@ -123,6 +123,12 @@ func (w *Workflow) leaseLeft() time.Duration {
 	return time.Unix(0, last).Add(ttl - ttl/6).Sub(w.now())
 }
 
+// leaseShort reports whether this replica has too little of its lease
+// left to start or go on with a reset (see minLeaseToReset).
+func (w *Workflow) leaseShort() bool {
+	return w.replica != nil && !w.replica.Solo && w.leaseLeft() < w.replica.minLeaseToReset()
+}
+
 // minLeaseToReset is the least lease a replica needs left to call IAM, a
 // sixth of the TTL: with the default of 30s, 5s, many times what an
 // UpdateLoginProfile takes, while a replica whose heartbeats reach the

@@ -182,9 +182,10 @@ func TestAckedCommandsOfDeadReplicaTold(t *testing.T) {
 }
 
 // A replica whose heartbeats have not reached the store for most of the
-// TTL calls no IAM: another replica could take its request for left
-// behind. It tells the owner, and its next sweep (once it beats again)
-// offers the request once; the owner's click resets it.
+// TTL takes no request into work and calls no IAM: another replica could
+// take its request for left behind. It tells the owner, and its next
+// sweep (once it beats again) offers the request once; a click on a
+// lapsed replica changes nothing, and one on a live replica resets.
 func TestLapsedLeaseResetsNothing(t *testing.T) {
 	ft := newFlowTest(t, nil)
 	a := ft.replica("A")
@@ -194,15 +195,28 @@ func TestLapsedLeaseResetsNothing(t *testing.T) {
 	if n := ft.iam.resetCount(); n != 0 {
 		t.Fatalf("IAM resets with the lease nearly out = %d; want 0", n)
 	}
-	ft.one("post", dmOf(alice), "was interrupted")
-	if r := ft.request(id); r.State != request.Resetting {
-		t.Fatalf("state = %s; want resetting (IAM untouched, the request let go)", r.State)
+	ft.one("post", dmOf(alice), "can't reach my database right now")
+	if r := ft.request(id); r.State != request.Approved || !r.ExpiresAt.IsZero() {
+		t.Fatalf("state = %s; want approved, not taken into work (IAM untouched, the request let go)", r.State)
 	}
 
 	ft.beat("A")
 	a.Sweep(context.Background())
 	a.Sweep(context.Background())
 	offer := ft.one("post", dmOf(alice), "Show my new password")
+
+	// The owner's click reaches a replica whose lease has lapsed again:
+	// it does not take the request, and the offer still stands for the
+	// click that reaches a live replica.
+	ft.now = ft.now.Add(replicaTTL)
+	ft.click(alice, offer, actionReveal)
+	if r := ft.request(id); r.State != request.Approved || ft.iam.resetCount() != 0 {
+		t.Fatalf("after a click on the lapsed replica: state %s, IAM resets %d; want the offer standing, 0", r.State, ft.iam.resetCount())
+	}
+	if got := ft.slack.find("update", dmOf(alice), "you asked for the password"); len(got) != 0 {
+		t.Fatalf("the offer was marked used by a click that changed nothing:\n%s", ft.slack.dump())
+	}
+	ft.beat("A")
 	ft.click(alice, offer, actionReveal)
 	if r := ft.request(id); r.State != request.Delivered || ft.iam.resetCount() != 1 {
 		t.Errorf("after the click: state %s, IAM resets %d; want delivered, 1", r.State, ft.iam.resetCount())

@@ -29,22 +29,34 @@ const (
 // password is shown the request is marked (outcome password_set), so a
 // crash while it is on its way ends the request instead: its owner may
 // have that password, and an offer would overwrite it.
-func (w *Workflow) runReset(ctx context.Context, req request.Request, from request.State, gate gateDone) {
+//
+// It reports false when it left the request as it was, for a later try
+// (this replica's lease was short): an offer the owner clicked still
+// stands.
+func (w *Workflow) runReset(ctx context.Context, req request.Request, from request.State, gate gateDone) (taken bool) {
 	log := w.log.With(slog.String(keyRequest, req.ID), slog.String(keyUser, req.SlackUser), slog.String(keyIAMUser, req.IAMUser),
 		slog.String(keyAccount, req.Account))
 	ctx = awsclient.WithRequestID(ctx, req.ID) // CloudTrail then names the request
 	resetter := w.resetterFor(req.Account)
 	defer w.letGo(req.ID)
+	if w.leaseShort() {
+		// Not taken into work: another replica may take the same click,
+		// and an offer standing stays as it is (a request just created is
+		// offered again by the sweep).
+		log.Warn("this replica's heartbeats have not reached the store lately; not starting a reset", slog.Duration("lease_left", w.leaseLeft()))
+		w.tellDM(ctx, log, req.SlackUser, leaseLostMessage(req.ID))
+		return false
+	}
 	moved, err := w.holdThenReset(ctx, req.ID, from)
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("request already taken further elsewhere", slog.String("state", string(moved.State)))
-		return
+		return true
 	}
 	if err != nil {
 		log.Error("could not record the reset; nothing reset", slog.Any(keyError, err))
 		w.countIn(req.Account, OutcomeInternal)
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInternal, req.ID))
-		return
+		return true
 	}
 	req = moved
 
@@ -54,7 +66,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	if err != nil {
 		log.Error("could not open a DM with the person; nothing reset", slog.Any(keyError, err))
 		w.fail(ctx, log, req, request.Resetting, OutcomeSlackFailed)
-		return
+		return true
 	}
 
 	if !gate {
@@ -67,29 +79,29 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 			log.Warn("no longer allowed; nothing reset", slog.String(keyOutcome, string(o)))
 			w.fail(ctx, log, req, request.Resetting, o)
 			w.tellDM(ctx, log, req.SlackUser, failureMessage(o, req.ID))
-			return
+			return true
 		}
 	}
 
 	if w.cfg.Reset.DryRun {
 		if err := resetter.Check(ctx, req.IAMUser); err != nil {
 			w.failReset(ctx, log, req, err)
-			return
+			return true
 		}
 		w.postEphemeral(ctx, log, dm, req.SlackUser, dryRunMessage(w.iamText(req.IAMUser, req.Account), req.ID))
 		w.fail(ctx, log, req, request.Resetting, OutcomeDryRun)
-		return
+		return true
 	}
 
 	// IAM acts only while the other replicas still count this one alive:
 	// after that, one of them may offer the request again, and its owner
 	// take a password from there that this call would overwrite.
 	lease := w.leaseLeft()
-	if w.replica != nil && lease < w.replica.minLeaseToReset() {
+	if w.leaseShort() {
 		log.Warn("this replica's heartbeats have not reached the store lately; nothing reset, and the request is offered to its owner again",
 			slog.Duration("lease_left", lease))
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterrupted, req.ID))
-		return // letGo: the next sweep here, or another replica, offers it
+		return true // letGo: the next sweep here, or another replica, offers it
 	}
 	iamCtx, cancelIAM := context.WithTimeout(ctx, lease)
 	secret, err := resetter.Reset(iamCtx, req.IAMUser)
@@ -101,7 +113,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		// request resetting; it is offered to its owner again (at the
 		// next start, or by the sweep).
 		log.Warn("stopped mid-reset; this request is offered to its owner again", slog.Bool("lease_ended", leaseOut))
-		return
+		return true
 	}
 	// From here on IAM may hold a new password: finish, deliver or record
 	// the failure, even if the request's deadline has just passed.
@@ -109,7 +121,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	defer cancel()
 	if err != nil {
 		w.failReset(ctx, log, req, err)
-		return
+		return true
 	}
 	w.audit(ctx, log, request.AuditEvent{RequestID: req.ID, Account: req.Account, Action: request.ActionReset, Actor: req.RequestedBy,
 		Target: req.SlackUser, IAMUser: req.IAMUser, Outcome: string(OutcomePasswordSet)})
@@ -123,12 +135,12 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		if errors.Is(err, store.ErrConflict) {
 			log.Warn("another replica took this request over while its reset was under way; its password is not shown, the new offer stands",
 				slog.Any(keyError, err))
-			return
+			return true
 		}
 		log.Error("could not record that the password is being shown; it is not shown, and the request is offered to its owner again",
 			slog.Any(keyError, err))
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterrupted, req.ID))
-		return
+		return true
 	}
 
 	msg := passwordMessage(w.iamText(req.IAMUser, req.Account), secret, w.consoleFor(req.Account), req.ID)
@@ -136,7 +148,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		log.Error("could not deliver the password; nobody has seen it", slog.Any(keyError, err))
 		w.fail(ctx, log, req, request.Resetting, OutcomeDeliveryFailed)
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeDeliveryFailed, req.ID))
-		return
+		return true
 	}
 
 	now := w.now()
@@ -159,6 +171,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 	w.postMessage(ctx, log, dm, resetNotice(w.iamText(req.IAMUser, req.Account), req.ID, now, by))
 	w.mirrorAudit(ctx, log, fmt.Sprintf("%s: console password of %s reset for %s%s; delivered.%s",
 		req.ID, w.iamText(req.IAMUser, req.Account), slacktext.Mention(req.SlackUser), byText(by), reasonText(req.Reason)))
+	return true
 }
 
 func byText(by string) string {
