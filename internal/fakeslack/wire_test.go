@@ -126,6 +126,10 @@ func TestCloseEndsEverything(t *testing.T) {
 	s := New(Options{PingInterval: time.Millisecond})
 	ctx := testContext(t)
 	conn, _ := dial(t, s)
+	// No pongs: the server pings every millisecond, and a pong written
+	// after the server closed would fail, and ReadMessage would report
+	// that failure instead of the close frame this test looks for.
+	conn.SetPingHandler(func(string) error { return nil })
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
