@@ -2,19 +2,13 @@ package replicatest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/leakcheck"
-	"github.com/aws-reset-bot/aws-reset-bot/internal/store/pgtest"
 )
 
 // TestCutOffMidReset runs two real replicas, the first with its database
@@ -25,61 +19,17 @@ import (
 // request to its owner, once; the owner's click gives exactly one
 // password, and nothing more happens when the first replica is back.
 func TestCutOffMidReset(t *testing.T) {
-	dbURL := pgtest.Schema(t)
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := pgtest.NewProxy(t, u.Host)
-	bin := buildBot(t)
+	w := newAliceWorld(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-
-	slack := fakeslack.New(fakeslack.Options{})
-	defer slack.Close()
-	iam := fakeaws.New(fakeaws.Options{AccountAlias: "example-co"})
-	defer iam.Close()
-	const alice = "U0ALICE001"
-	slack.AddUser(fakeslack.User{ID: alice, Name: "alice"})
-	iam.AddUser(fakeaws.User{Name: "alice", LoginProfile: true, MFADevices: 1})
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	// approval.timeout sets the sweep to a tenth of it: 1s.
-	cfg := fmt.Sprintf(`slack:
-  api_url: %s
-store:
-  replica_timeout: 3s
-approval:
-  timeout: 10s
-reset:
-  cooldown: 0s
-http:
-  addr: 127.0.0.1:0
-log:
-  format: json
-users:
-  - {slack_user: %s, iam_user: alice}
-`, slack.APIURL(), alice)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "SLACK_APP_TOKEN="+fakeslack.AppToken, "SLACK_BOT_TOKEN="+fakeslack.BotToken)
-	for k, v := range iam.Env() {
-		env = append(env, k+"="+v)
-	}
-	cutOff := startReplica(t, bin, cfgPath, append(env, "DATABASE_URL="+proxy.URL(t, dbURL)))
+	slack, iam, proxy, passwords := w.slack, w.iam, w.proxy, w.passwords
+	cutOff := w.start(t, proxy.URL(t, w.dbURL))
 	if err := slack.WaitConnected(ctx); err != nil {
 		t.Fatalf("not connected: %v\n%s", err, tail(cutOff.stderr.String()))
 	}
-	var base string
-	waitUntil(t, ctx, "the HTTP address in the log", func() bool { base = cutOff.logged(addrRE); return base != "" })
-	readyz := func() int { code, _ := get("http://" + base + "/readyz"); return code }
+	readyz := readyzOf(t, ctx, cutOff)
 	waitUntil(t, ctx, "ready", func() bool { return readyz() == http.StatusOK })
 
-	passwords := func() int {
-		return count(slack, func(m fakeslack.Message) bool {
-			return m.Ephemeral && m.User == alice && strings.Contains(string(m.Blocks), "temporary AWS console password")
-		})
-	}
 	isOffer := func(m fakeslack.Message) bool {
 		return m.Channel == fakeslack.DMChannel(alice) && strings.Contains(m.Text, "was interrupted:") && hasButton(m.Blocks, actionReveal)
 	}
@@ -110,7 +60,7 @@ users:
 
 	// The other replica, on the database, takes the request up once the
 	// first one's heartbeat is stale: an offer, no reset.
-	other := startReplica(t, bin, cfgPath, append(env, "DATABASE_URL="+dbURL))
+	other := w.start(t, w.dbURL)
 	if err := slack.WaitOpenConnections(ctx, 2); err != nil {
 		t.Fatalf("second replica not connected: %v\n%s", err, tail(other.stderr.String()))
 	}
