@@ -33,7 +33,8 @@ func (w *Workflow) Preflight(cmd Command) (requestID string, answer slacktext.Me
 // HandleCommand works on one acked slash command.
 func (w *Workflow) HandleCommand(ctx context.Context, cmd Command, requestID string) {
 	defer w.releaseCommand(ctx, requestID) // handled, however it ends (replicas.go)
-	defer w.letGo(requestID)               // and no longer worked on here
+	w.busy.add(requestID)                  // worked on here until it returns
+	defer w.busy.done(requestID)
 	log := w.log.With(slog.String(keyRequest, requestID), slog.String(keyUser, truncate(cmd.UserID, 32)),
 		slog.String(keyTeam, truncate(cmd.TeamID, 32)))
 	if cmd.Command != w.cfg.Slack.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -171,7 +172,6 @@ func (w *Workflow) holdThenReset(ctx context.Context, id string, from request.St
 	if w.replica == nil || w.replica.Solo {
 		return w.store.Move(ctx, id, []request.State{from}, request.Resetting, w.now(), nil)
 	}
-	w.working.Store(id, struct{}{}) // before it is held: a sweep never takes it for let go
 	return w.replica.Store.MoveAndHold(ctx, id, w.replica.ID, []request.State{from}, request.Resetting, w.now(), nil)
 }
 
@@ -179,14 +179,44 @@ func (w *Workflow) hold(ctx context.Context, id string) error {
 	if w.replica == nil || w.replica.Solo {
 		return nil // nobody to tell this process's work apart from
 	}
-	// Working before held: a sweep never takes it for let go.
-	w.working.Store(id, struct{}{})
 	return w.replica.Store.HoldRequest(ctx, id, w.replica.ID, w.now())
 }
 
-// letGo records that this process no longer works on request id; if it
-// still holds it in work, its next sweep offers it again (resumeLetGo).
-func (w *Workflow) letGo(id string) { w.working.Delete(id) }
+// workingOn counts, by request ID, the calls of this process working on
+// a request (HandleCommand, runReset), each counted from before it holds
+// the request until it returns. A request this process holds in work and
+// no call works on was let go: its next sweep offers it again
+// (resumeLetGo). A count, not a set: two clicks on one request may both be
+// here, one winning the move into resetting while the other returns.
+type workingOn struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (s *workingOn) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[string]int{}
+	}
+	s.n[id]++
+}
+
+func (s *workingOn) done(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[id] <= 1 {
+		delete(s.n, id)
+		return
+	}
+	s.n[id]--
+}
+
+func (s *workingOn) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[id] > 0
+}
 
 // moveHeld moves a request this replica holds, only if it still holds it
 // (MoveHeld); with one process, a plain conditional move.
@@ -292,7 +322,7 @@ func (w *Workflow) resumeLetGo(ctx context.Context) {
 	}
 	var let []request.Request
 	for _, r := range held {
-		if _, busy := w.working.Load(r.ID); !busy {
+		if !w.busy.has(r.ID) {
 			let = append(let, r)
 		}
 	}

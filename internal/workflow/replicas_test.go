@@ -306,3 +306,34 @@ func TestShownNeverOfferedAgain(t *testing.T) {
 		})
 	}
 }
+
+// Two clicks on one offer reach the same replica at once: one takes the
+// request into work, the other loses the move and returns. The loser
+// returning does not make the replica's sweep take the winner's request
+// for let go: its owner gets the password, not a second offer.
+func TestRacingClicksOnOneReplica(t *testing.T) {
+	ft := newFlowTest(t, nil)
+	ft.beat("A")
+	id := ft.leftBy("A", alice, "alice", request.Resetting)
+	ft.now = ft.now.Add(replicaTTL + time.Second) // A died
+	b := ft.replica("B")
+	offer := ft.one("post", dmOf(alice), "Show my new password")
+	stale := ft.request(id) // approved, as both clicks read it
+	ft.flow = b
+	ft.iam.onReset = func() {
+		if taken := b.runReset(context.Background(), stale, request.Approved, gateAgain); !taken {
+			t.Error("the losing click left the request for a later try; want it lost to the winner")
+		}
+		b.Sweep(context.Background())
+	}
+	ft.click(alice, offer, actionReveal)
+	if got := ft.slack.find("ephemeral", dmOf(alice), "Only you can see it"); len(got) != 1 {
+		t.Errorf("passwords shown = %d; want 1\n%s", len(got), ft.slack.dump())
+	}
+	if got := ft.slack.find("post", dmOf(alice), "Show my new password"); len(got) != 1 {
+		t.Errorf("offers = %d; want 1 (no second one)", len(got))
+	}
+	if r := ft.request(id); r.State != request.Delivered {
+		t.Errorf("state = %s; want delivered", r.State)
+	}
+}

@@ -38,7 +38,6 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		slog.String(keyAccount, req.Account))
 	ctx = awsclient.WithRequestID(ctx, req.ID) // CloudTrail then names the request
 	resetter := w.resetterFor(req.Account)
-	defer w.letGo(req.ID)
 	if w.leaseShort() {
 		// Not taken into work: another replica may take the same click,
 		// and an offer standing stays as it is (a request just created is
@@ -47,6 +46,8 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		w.tellDM(ctx, log, req.SlackUser, leaseLostMessage(req.ID))
 		return false
 	}
+	w.busy.add(req.ID) // before it is held: a sweep never takes it for let go
+	defer w.busy.done(req.ID)
 	moved, err := w.holdThenReset(ctx, req.ID, from)
 	if errors.Is(err, store.ErrConflict) {
 		log.Info("request already taken further elsewhere", slog.String("state", string(moved.State)))
@@ -101,7 +102,7 @@ func (w *Workflow) runReset(ctx context.Context, req request.Request, from reque
 		log.Warn("this replica's heartbeats have not reached the store lately; nothing reset, and the request is offered to its owner again",
 			slog.Duration("lease_left", lease))
 		w.tellDM(ctx, log, req.SlackUser, failureMessage(OutcomeInterrupted, req.ID))
-		return true // letGo: the next sweep here, or another replica, offers it
+		return true // the next sweep here (resumeLetGo), or another replica, offers it
 	}
 	iamCtx, cancelIAM := context.WithTimeout(ctx, lease)
 	secret, err := resetter.Reset(iamCtx, req.IAMUser)

@@ -138,7 +138,7 @@ type Workflow struct {
 
 	replica   *Replica    // nil: one process (see replicas.go)
 	storeDown atomic.Bool // the store did not answer the last health check
-	working   sync.Map    // IDs of the requests this process holds and works on (replicas.go)
+	busy      workingOn   // the requests this process works on (replicas.go)
 
 	dmMu sync.Mutex
 	dms  map[string]string // DM channel ID by user ID; DM IDs never change
