@@ -43,7 +43,7 @@ func (d *sqlDB) Move(ctx context.Context, id string, from []request.State, to re
 // I/O.
 func (d *sqlDB) MoveIf(ctx context.Context, id string, from []request.State, to request.State, now time.Time,
 	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
-	return d.move(ctx, id, "", from, to, now, cond, update)
+	return d.moveHolding(ctx, id, "", "", from, to, now, cond, update)
 }
 
 // MoveHeld is MoveIf for the replica working on the request: it also
@@ -57,7 +57,7 @@ func (d *sqlDB) MoveHeld(ctx context.Context, id, replicaID string, from []reque
 	if replicaID == "" {
 		return request.Request{}, fmt.Errorf("move request %s to %s: no replica", id, to)
 	}
-	return d.move(ctx, id, replicaID, from, to, now, cond, update)
+	return d.moveHolding(ctx, id, replicaID, "", from, to, now, cond, update)
 }
 
 // MoveAndHold is Move that also records replicaID as the request's holder,
@@ -72,14 +72,9 @@ func (d *sqlDB) MoveAndHold(ctx context.Context, id, replicaID string, from []re
 	return d.moveHolding(ctx, id, "", replicaID, from, to, now, nil, update)
 }
 
-// move is MoveIf, and MoveHeld when holder is not empty.
-func (d *sqlDB) move(ctx context.Context, id, holder string, from []request.State, to request.State, now time.Time,
-	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
-	return d.moveHolding(ctx, id, holder, "", from, to, now, cond, update)
-}
-
-// moveHolding is move that, when take is not empty, records take as the
-// holder once the move is made.
+// moveHolding is MoveIf that, when holder is not empty, also requires
+// holder to hold the request (MoveHeld), and when take is not empty
+// records take as its holder once the move is made (MoveAndHold).
 func (d *sqlDB) moveHolding(ctx context.Context, id, holder, take string, from []request.State, to request.State, now time.Time,
 	cond func(request.Request) bool, update func(*request.Request)) (request.Request, error) {
 	if err := checkMove(from, to, now); err != nil {
@@ -100,10 +95,9 @@ func (d *sqlDB) moveHolding(ctx context.Context, id, holder, take string, from [
 			return fmt.Errorf("it changed: %w", ErrConflict)
 		}
 		if holder != "" {
-			// Read after the request's row is locked: a replica records
-			// itself as holder before it moves the request (HoldRequest),
-			// so a move into work that this lock waited for is seen with
-			// its holder.
+			// Read after the request's row is locked: a move into work
+			// records its holder in its own transaction (take), so one
+			// this lock waited for is seen with its holder.
 			var held string
 			err := tx.QueryRowContext(ctx, d.q("SELECT replica_id FROM request_holders WHERE request_id = ?"), id).Scan(&held)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
