@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/password"
 )
@@ -71,6 +73,7 @@ func New(client IAM, gen *password.Generator, opts Options) *Resetter {
 // Reset sets a new random password for iamUser, which must change it at
 // the next sign-in, and returns it. The password is in no error.
 func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, error) {
+	var lost atomic.Bool // an attempt of UpdateLoginProfile went unanswered
 	for attempt := 1; ; attempt++ {
 		policy, err := r.Policy(ctx, attempt > 1)
 		if err != nil {
@@ -84,7 +87,7 @@ func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, 
 			UserName:              aws.String(iamUser),
 			Password:              aws.String(secret.Reveal()),
 			PasswordResetRequired: aws.Bool(true),
-		})
+		}, noteLostAnswers(&lost))
 		if err == nil {
 			return secret, nil
 		}
@@ -93,17 +96,45 @@ func (r *Resetter) Reset(ctx context.Context, iamUser string) (password.Secret, 
 		if _, ok := errors.AsType[*types.PasswordPolicyViolationException](err); ok && attempt == 1 {
 			continue
 		}
-		return password.Secret{}, fmt.Errorf("update login profile for %s: %w", iamUser, classifyUpdate(err))
+		return password.Secret{}, fmt.Errorf("update login profile for %s: %w", iamUser, classifyUpdate(err, lost.Load()))
 	}
 }
 
 // classifyUpdate is classify for UpdateLoginProfile: an error that is not
-// IAM's answer may come after IAM took the password.
-func classifyUpdate(err error) error {
-	if _, ok := errors.AsType[smithy.APIError](err); !ok {
+// IAM's answer may come after IAM took the password, and so may any error
+// once an earlier attempt went unanswered (lost): the SDK retries with the
+// same password and returns only the last attempt's error.
+func classifyUpdate(err error, lost bool) error {
+	if lost || !answered(err) {
 		return errors.Join(ErrNoAnswer, err)
 	}
 	return classify(err)
+}
+
+// answered reports whether err is IAM's answer, not a call that ended
+// without one.
+func answered(err error) bool {
+	_, ok := errors.AsType[smithy.APIError](err)
+	return ok
+}
+
+// noteLostAnswers is a call option that sets lost when any attempt of the
+// call, retries included, ends without IAM's answer. It sits last in the
+// finalize step, nearest the wire, so an attempt refused before it was
+// sent (a rate-limit wait cut short) does not count.
+func noteLostAnswers(lost *atomic.Bool) func(*iam.Options) {
+	return func(o *iam.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("awsreset-lost-answers",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					out, md, err := next.HandleFinalize(ctx, in)
+					if err != nil && !answered(err) {
+						lost.Store(true)
+					}
+					return out, md, err
+				}), middleware.After)
+		})
+	}
 }
 
 // Check answers whether iamUser has a console password that Reset could

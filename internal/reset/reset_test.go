@@ -45,6 +45,8 @@ func TestReset(t *testing.T) {
 		{"throttled past the retries", "alice", "Throttling", 10, nil, 5},
 		{"dropped past the retries", "alice", "network", 10, reset.ErrNoAnswer, 5},
 		{"answer lost past the retries", "alice", "network-after", 10, reset.ErrNoAnswer, 5},
+		{"answer lost, then throttled past the retries", "alice", "network-after+Throttling", 5, reset.ErrNoAnswer, 5},
+		{"answer lost, then a refusal", "alice", "network-after+AccessDenied", 1, reset.ErrNoAnswer, 2},
 		{"no login profile", "nologin", "", 0, reset.ErrNoLoginProfile, 1},
 		{"no such user", "ghost", "", 0, reset.ErrNoLoginProfile, 1},
 		{"access denied", "alice", "AccessDenied", 1, reset.ErrAccessDenied, 1},
@@ -54,7 +56,11 @@ func TestReset(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, iam := newResetter(t, reset.Options{})
-			if tt.fault != "" {
+			// "a+b": one a, then n of b.
+			if first, then, ok := strings.Cut(tt.fault, "+"); ok {
+				iam.FailNext("UpdateLoginProfile", 1, first)
+				iam.FailNext("UpdateLoginProfile", tt.n, then)
+			} else if tt.fault != "" {
 				iam.FailNext("UpdateLoginProfile", tt.n, tt.fault)
 			}
 			secret, err := r.Reset(context.Background(), tt.user)
