@@ -119,9 +119,9 @@ func answered(err error) bool {
 }
 
 // noteLostAnswers is a call option that sets lost when any attempt of the
-// call, retries included, ends without IAM's answer. It sits last in the
-// finalize step, nearest the wire, so an attempt refused before it was
-// sent (a rate-limit wait cut short) does not count.
+// call, retries included, ends without IAM's answer. It sits at the end of
+// the finalize step, inside the retry loop, so it sees each attempt's own
+// outcome, which the retryer does not pass on.
 func noteLostAnswers(lost *atomic.Bool) func(*iam.Options) {
 	return func(o *iam.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
