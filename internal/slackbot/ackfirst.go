@@ -18,9 +18,16 @@ import (
 // stream pauses for holdQuiet, or at the latest holdMost after the first
 // was held. A lone command waits holdQuiet; a burst of a thousand is acked
 // at the pace of a bare client and then worked on at full concurrency.
+//
+// The pause is long next to a stall: on a busy machine a process can go
+// unscheduled for tens of milliseconds, and a shorter pause would read the
+// stall as the end of the burst and start the work while the rest of the
+// burst, on this replica and on others sharing the CPUs, still waits for
+// its acks (docs/benchmarks.md: 5 ms gave a p99 about a third higher).
+// A person waits 100 ms more for work that then takes seconds.
 const (
-	holdQuiet = 5 * time.Millisecond
-	holdMost  = 250 * time.Millisecond
+	holdQuiet = 100 * time.Millisecond
+	holdMost  = time.Second
 )
 
 // heldWork is work waiting for the Run loop to go quiet.

@@ -61,6 +61,9 @@ type BotOptions struct {
 	// PingInterval is how long Socket Mode waits for Slack's ping before it
 	// reconnects; default slack-go's 30s.
 	PingInterval time.Duration
+	// HoldQuiet is how long the envelopes must pause before the work they
+	// started goes to the pool; default holdQuiet. Tests shorten it.
+	HoldQuiet time.Duration
 	// Startup is how auth.test is retried while Slack does not answer at
 	// start; its Status hears what is missing.
 	Startup startup.Options
@@ -106,6 +109,9 @@ func NewBot(opts BotOptions) (*Bot, error) {
 	}
 	if opts.Deadline <= 0 {
 		opts.Deadline = 2 * time.Minute
+	}
+	if opts.HoldQuiet <= 0 {
+		opts.HoldQuiet = holdQuiet
 	}
 	if opts.Startup.Logger == nil {
 		opts.Startup.Logger = opts.Logger
@@ -184,7 +190,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	sweep := time.NewTicker(b.opts.SweepInterval)
 	defer sweep.Stop()
-	b.held = newHoldback(holdQuiet, holdMost)
+	b.held = newHoldback(b.opts.HoldQuiet, holdMost)
 
 	var runErr error
 loop:

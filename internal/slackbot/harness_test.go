@@ -178,6 +178,7 @@ func (h *harness) launch() {
 		ShutdownTimeout: 10 * time.Second,
 		Now:             h.clock.Now,
 		SweepInterval:   20 * time.Millisecond,
+		HoldQuiet:       5 * time.Millisecond, // TestHoldback covers the held work's timing
 		SlackRetry: &slack.RetryConfig{MaxRetries: 3, RetryAfterDuration: time.Second,
 			BackoffInitial: time.Millisecond, BackoffMax: 10 * time.Millisecond},
 	}

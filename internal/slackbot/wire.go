@@ -39,6 +39,9 @@ type Options struct {
 	// PingInterval is how long Socket Mode waits for Slack's ping before it
 	// reconnects; default slack-go's 30s.
 	PingInterval time.Duration
+	// HoldQuiet is how long the envelopes must pause before the work they
+	// started begins (see holdQuiet); tests shorten it.
+	HoldQuiet time.Duration
 	// SlackRetry overrides how Web API calls are retried; tests shorten it.
 	SlackRetry *slack.RetryConfig
 	// SlackLimits are the per-minute limits a Web API method is paced at
@@ -84,7 +87,7 @@ func New(opts Options) (*Bot, error) {
 	return NewBot(BotOptions{
 		Client: client, Handler: flow, Logger: opts.Logger, Metrics: opts.Metrics, Now: opts.Now,
 		Concurrency: cfg.Reset.Concurrency, Deadline: cfg.Reset.Deadline.D(),
-		ShutdownTimeout: opts.ShutdownTimeout, SweepInterval: sweep, PingInterval: opts.PingInterval,
+		ShutdownTimeout: opts.ShutdownTimeout, SweepInterval: sweep, PingInterval: opts.PingInterval, HoldQuiet: opts.HoldQuiet,
 		Startup: opts.Startup,
 	})
 }
