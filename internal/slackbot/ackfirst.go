@@ -17,13 +17,15 @@ import (
 // held back while envelopes keep arriving, and handed to the pool once the
 // stream pauses for holdQuiet, or at the latest holdMost after the first
 // was held. A lone command waits holdQuiet; a burst of a thousand is acked
-// at the pace of a bare client and then worked on at full concurrency.
+// first (on one replica at about a bare client's pace) and then worked on
+// at full concurrency.
 //
 // The pause is long next to a stall: on a busy machine a process can go
 // unscheduled for tens of milliseconds, and a shorter pause would read the
 // stall as the end of the burst and start the work while the rest of the
 // burst, on this replica and on others sharing the CPUs, still waits for
-// its acks (docs/benchmarks.md: 5 ms gave a p99 about a third higher).
+// its acks (docs/benchmarks.md, "A third look": with 5 ms the p99 of
+// 3 × 1000 on PostgreSQL was 1.4 to 2 times what it is with 100 ms).
 // A person waits 100 ms more for work that then takes seconds.
 const (
 	holdQuiet = 100 * time.Millisecond
