@@ -26,6 +26,11 @@ type Latencies struct {
 	P50 Duration `json:"p50"`
 	P99 Duration `json:"p99"`
 	Max Duration `json:"max"`
+	// CPUStolen is the share of the machine's CPU time the host took
+	// back while these acks were awaited (see steal.go); 0 where unknown.
+	CPUStolen float64 `json:"cpu_stolen,omitempty"`
+	// CPUBusy is the CPU time the whole machine spent meanwhile.
+	CPUBusy Duration `json:"cpu_busy,omitempty"`
 }
 
 // Summarize returns the nearest-rank p50, p99 and maximum of d.

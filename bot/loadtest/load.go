@@ -170,6 +170,7 @@ func connectAndBurst(ctx context.Context, slk *fakeslack.Server, people []Person
 	if err := slk.WaitOpenConnections(cctx, clients); err != nil {
 		return Latencies{}, fmt.Errorf("not all %d connected: %w", clients, err)
 	}
+	cpu0, cpuOK := readCPUTimes()
 	sent, err := burst(ctx, slk, people)
 	if err != nil {
 		return Latencies{}, err
@@ -178,7 +179,11 @@ func connectAndBurst(ctx context.Context, slk *fakeslack.Server, people []Person
 	if err != nil {
 		return Latencies{}, err
 	}
-	return Summarize(acks), nil
+	lat := Summarize(acks)
+	if cpu1, ok := readCPUTimes(); ok && cpuOK {
+		lat.CPUStolen, lat.CPUBusy = stolenShare(cpu0, cpu1), Duration(busyTime(cpu0, cpu1))
+	}
+	return lat, nil
 }
 
 type sentEnvelope struct {
@@ -309,6 +314,7 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	}
 
 	start := time.Now()
+	cpu0, cpuOK := readCPUTimes()
 	sent, err := burst(ctx, slk, people)
 	if err != nil {
 		return err
@@ -318,6 +324,9 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 		return err
 	}
 	res.Ack = Summarize(lat)
+	if cpu1, ok := readCPUTimes(); ok && cpuOK {
+		res.Ack.CPUStolen, res.Ack.CPUBusy = stolenShare(cpu0, cpu1), Duration(busyTime(cpu0, cpu1))
+	}
 	fmt.Fprintf(o.Progress, "bot: ack p50 %v p99 %v max %v\n", res.Ack.P50, res.Ack.P99, res.Ack.Max)
 
 	waitDeliveries(ctx, slk, len(people), o)

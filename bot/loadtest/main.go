@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -132,6 +133,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "--- over %d runs: ack p99 median bot %v, baseline %v, ratio of medians %.2f; "+
 				"last password median %v; peak RSS max %s\n", len(results), sum.AckP99, sum.BaselineP99, sum.Ratio,
 				sum.LastPassword, MiB(sum.PeakKiB))
+			if sum.AckCPUBusy > 0 {
+				fmt.Fprintf(stdout, "--- machine during the acks, medians: bot %v of CPU, %.0f%% stolen; baseline %v of CPU, %.0f%% stolen\n",
+					sum.AckCPUBusy, 100*sum.AckStolen, sum.BaselineCPUBusy, 100*sum.BaselineStolen)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -150,23 +155,34 @@ type Summary struct {
 	Ratio        float64  `json:"ack_p99_ratio_of_medians"`
 	LastPassword Duration `json:"time_to_last_password_median"`
 	PeakKiB      int64    `json:"peak_rss_kib_max"`
+	// The machine's CPU time and the share stolen by the host during each
+	// side's acks, medians (see steal.go).
+	AckCPUBusy      Duration `json:"ack_cpu_busy_median,omitempty"`
+	BaselineCPUBusy Duration `json:"baseline_cpu_busy_median,omitempty"`
+	AckStolen       float64  `json:"ack_cpu_stolen_median,omitempty"`
+	BaselineStolen  float64  `json:"baseline_cpu_stolen_median,omitempty"`
 }
 
 // Summarise takes the medians of the runs' ack p99s and times, and the
 // largest peak RSS.
 func Summarise(results []Result) Summary {
-	var bot, base, last []time.Duration
+	var bot, base, last, botBusy, baseBusy []time.Duration
+	var botStolen, baseStolen []float64
 	var s Summary
 	for _, r := range results {
 		bot = append(bot, time.Duration(r.Ack.P99))
 		last = append(last, time.Duration(r.LastPassword))
+		botBusy, botStolen = append(botBusy, time.Duration(r.Ack.CPUBusy)), append(botStolen, r.Ack.CPUStolen)
 		if r.Baseline != nil {
 			base = append(base, time.Duration(r.Baseline.P99))
+			baseBusy, baseStolen = append(baseBusy, time.Duration(r.Baseline.CPUBusy)), append(baseStolen, r.Baseline.CPUStolen)
 		}
 		s.PeakKiB = max(s.PeakKiB, r.FinalMemory.PeakKiB)
 	}
 	s.AckP99, s.LastPassword = Summarize(bot).P50, Summarize(last).P50
+	s.AckCPUBusy, s.AckStolen = Summarize(botBusy).P50, median(botStolen)
 	if len(base) > 0 {
+		s.BaselineCPUBusy, s.BaselineStolen = Summarize(baseBusy).P50, median(baseStolen)
 		s.BaselineP99 = Summarize(base).P50
 		if s.BaselineP99 > 0 {
 			s.Ratio = float64(s.AckP99) / float64(s.BaselineP99)
@@ -181,14 +197,14 @@ func Print(w io.Writer, res Result) {
 		runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "burst: %d users, IAM latency %s, tiers %v, IAM rate %v/s, concurrency %d, bot %s, %d replica(s) on %s\n",
 		res.Users, res.IAMLatency, res.Tiers, res.IAMRate, res.Concurrency, res.BotProcess, res.Replicas, res.Store)
-	fmt.Fprintf(w, "ack (bot):      p50 %v  p99 %v  max %v  (n=%d)\n", res.Ack.P50, res.Ack.P99, res.Ack.Max, res.Ack.N)
+	fmt.Fprintf(w, "ack (bot):      p50 %v  p99 %v  max %v  (n=%d)%s\n", res.Ack.P50, res.Ack.P99, res.Ack.Max, res.Ack.N, stolenNote(res.Ack))
 	if res.Baseline != nil {
 		b := res.Baseline
 		kind := "bare acks"
 		if res.BaselineAnswers {
 			kind = "acks with an answer"
 		}
-		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d, %s, %d client(s))\n", b.P50, b.P99, b.Max, b.N, kind, res.BaselineClients)
+		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d, %s, %d client(s))%s\n", b.P50, b.P99, b.Max, b.N, kind, res.BaselineClients, stolenNote(*b))
 		fmt.Fprintf(w, "ack p99 bot/baseline: %.2f\n", res.AckRatioP99)
 	}
 	fmt.Fprintf(w, "passwords delivered: %d; last after %v (%.1f resets/s); last notice after %v\n",
@@ -226,4 +242,23 @@ func Print(w io.Writer, res Result) {
 	if len(res.Problems) == 0 {
 		fmt.Fprintln(w, "checks: every listed person reset exactly once and given exactly their password")
 	}
+}
+
+// stolenNote gives the machine's CPU time during the acks and the share
+// the host took back, if known.
+func stolenNote(l Latencies) string {
+	if l.CPUBusy == 0 && l.CPUStolen == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  [machine meanwhile: %v of CPU; %.0f%% of CPU time stolen by the host]", l.CPUBusy, 100*l.CPUStolen)
+}
+
+// median is the nearest-rank median of v, as Summarize takes it; 0 for none.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }
