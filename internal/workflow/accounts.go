@@ -33,9 +33,6 @@ type Account struct {
 	ConsoleURL string   // where its people sign in
 }
 
-// listing keys the allowlist: one IAM user per person and account.
-type listing struct{ slackUser, account string }
-
 // accountsOf checks that every configured account has a resetter and adds
 // the bot's own as "".
 func accountsOf(opts Options) (map[string]Account, error) {
@@ -60,10 +57,8 @@ func accountsOf(opts Options) (map[string]Account, error) {
 // in the order of the allowlist.
 func (w *Workflow) accountsListed(userID string) []string {
 	var names []string
-	for _, u := range w.cfg.Users {
-		if u.SlackUser == userID {
-			names = append(names, u.Account)
-		}
+	for _, u := range w.listed[userID] {
+		names = append(names, u.Account)
 	}
 	return names
 }
@@ -74,8 +69,12 @@ func (w *Workflow) listingOf(userID, account string) (config.User, bool) {
 	if _, ok := w.accounts[account]; !ok {
 		return config.User{}, false
 	}
-	u, ok := w.listed[listing{userID, account}]
-	return u, ok
+	for _, u := range w.listed[userID] {
+		if u.Account == account {
+			return u, true
+		}
+	}
+	return config.User{}, false
 }
 
 // resetterFor is the resetter of a request's account. The gate has

@@ -130,9 +130,9 @@ type Workflow struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
-	listed   map[listing]config.User // allowlist by (Slack user ID, account)
-	accounts map[string]Account      // by name; "" is the bot's own
-	choice   []byte                  // key of the account buttons
+	listed   map[string][]config.User // allowlist entries by Slack user ID, in the file's order
+	accounts map[string]Account       // by name; "" is the bot's own
+	choice   []byte                   // key of the account buttons
 
 	self Identity // set by Start
 
@@ -159,9 +159,9 @@ func New(opts Options) (*Workflow, error) {
 	if err != nil {
 		return nil, err
 	}
-	listed := make(map[listing]config.User, len(opts.Config.Users))
+	listed := make(map[string][]config.User, len(opts.Config.Users))
 	for _, u := range opts.Config.Users {
-		listed[listing{u.SlackUser, u.Account}] = u
+		listed[u.SlackUser] = append(listed[u.SlackUser], u)
 	}
 	return &Workflow{
 		cfg: opts.Config, slack: opts.Slack, resetter: opts.Resetter, store: opts.Store, console: opts.ConsoleURL,
