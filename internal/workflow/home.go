@@ -108,7 +108,7 @@ func (w *Workflow) homeChanged(ctx context.Context, log *slog.Logger, e request.
 func (w *Workflow) publishHome(ctx context.Context, log *slog.Logger, userID string) {
 	// Under the caller's context: a Home tab is worth no wait at shutdown.
 	blocks := []slacktext.Block{slacktext.Header("AWS password resets")}
-	listed := w.listedFor(userID)
+	listed := w.listed[userID]
 	allowed := w.checkPerson(ctx, w.self.TeamID, w.self.EnterpriseID, userID) == ""
 	approver := false
 	if allowed {
@@ -144,17 +144,6 @@ func (w *Workflow) publish(ctx context.Context, log *slog.Logger, userID string,
 	if err := w.slack.PublishView(ctx, userID, slacktext.View{CallbackID: "aws_reset_home", Blocks: blocks}); err != nil {
 		log.Warn("could not publish the Home tab", slog.Any(keyError, err))
 	}
-}
-
-// listedFor lists the allowlist entries of a Slack user.
-func (w *Workflow) listedFor(userID string) []config.User {
-	var out []config.User
-	for _, u := range w.cfg.Users {
-		if u.SlackUser == userID {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 // iamUserLine says what the Home tab knows of one IAM user of the person.
@@ -246,7 +235,7 @@ func (w *Workflow) handleHomeReset(ctx context.Context, log *slog.Logger, cb Cli
 		return
 	}
 	mine, account := false, ""
-	for _, u := range w.listedFor(cb.UserID) {
+	for _, u := range w.listed[cb.UserID] {
 		if v := homeResetValue(u); len(v) == len(cb.Value) && strings.EqualFold(v, cb.Value) {
 			mine, account = true, u.Account
 		}

@@ -130,7 +130,7 @@ type Workflow struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
-	listed   map[string][]config.User // allowlist entries by Slack user ID, in the file's order
+	listed   map[string][]config.User // allowlist entries by Slack user ID, in the file's order; read-only
 	accounts map[string]Account       // by name; "" is the bot's own
 	choice   []byte                   // key of the account buttons
 
