@@ -15,6 +15,7 @@ import (
 type Metrics struct {
 	commands       *prometheus.CounterVec
 	ackLatency     prometheus.Histogram
+	ackRecord      prometheus.Histogram
 	resets         *prometheus.CounterVec
 	decisions      *prometheus.CounterVec
 	slackCalls     *prometheus.HistogramVec
@@ -38,6 +39,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "awsreset_ack_latency_seconds",
 			Help:    "Time from reading a Socket Mode envelope to handing its ack to the socket.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
+		ackRecord: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "awsreset_ack_record_seconds",
+			Help:    "With several replicas: time a batch of commands waited for its record in the database before its acks went out.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
 		resets: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -87,7 +93,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Replicas of the bot alive at this one's last heartbeat, itself included; each paces Slack calls at its share.",
 		}),
 	}
-	reg.MustRegister(m.commands, m.ackLatency, m.resets, m.decisions, m.slackCalls, m.slackRetries,
+	reg.MustRegister(m.commands, m.ackLatency, m.ackRecord, m.resets, m.decisions, m.slackCalls, m.slackRetries,
 		m.iamCalls, m.iamRetries, m.reconnects, m.connected, m.remindersSent, m.expiringWithin, m.replicas)
 	return m
 }
@@ -103,6 +109,14 @@ func (m *Metrics) Command(kind string) {
 func (m *Metrics) Ack(d time.Duration) {
 	if m != nil {
 		m.ackLatency.Observe(d.Seconds())
+	}
+}
+
+// AckRecord records how long a batch of commands waited for its record
+// before its acks.
+func (m *Metrics) AckRecord(d time.Duration) {
+	if m != nil {
+		m.ackRecord.Observe(d.Seconds())
 	}
 }
 

@@ -43,6 +43,8 @@ const (
 var (
 	addrRE = regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
 	idRE   = regexp.MustCompile(`"replica_id":"([^"]+)"`)
+	// recordedRE finds at least one batch of acks recorded in /metrics.
+	recordedRE = regexp.MustCompile(`(?m)^awsreset_ack_record_seconds_count [1-9]`)
 )
 
 // person is one listed person of the test.
@@ -285,6 +287,13 @@ users:
 	close(work)
 	wg.Wait()
 	<-victim.done
+	// The live replicas recorded the commands they acked, and say how long
+	// the acks waited for it.
+	for i, r := range bots {
+		if r != victim && !recordedRE.MatchString(metricsOf(r)) {
+			t.Errorf("replica %d's /metrics shows no batch of acks recorded", i)
+		}
+	}
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
 		t.Fatal(err)

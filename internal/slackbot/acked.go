@@ -103,9 +103,11 @@ func (b *Bot) startAckLog(ctx context.Context) (stop func()) {
 		for i, p := range batch {
 			cmds[i] = p.cmd
 		}
+		began := b.now()
 		rctx, cancel := context.WithTimeout(ctx, ackRecordTimeout)
 		answer, ok := rec.Acked(rctx, cmds)
 		cancel()
+		b.metrics.AckRecord(b.now().Sub(began))
 		var works []heldWork
 		for _, p := range batch {
 			if !ok {
