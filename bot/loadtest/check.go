@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -40,11 +41,13 @@ func Summarize(d []time.Duration) Latencies {
 	}
 	s := slices.Clone(d)
 	slices.Sort(s)
-	rank := func(p float64) time.Duration {
-		i := int(math.Ceil(p*float64(len(s)))) - 1
-		return s[max(0, min(i, len(s)-1))]
-	}
-	return Latencies{N: len(s), P50: Duration(rank(0.50)), P99: Duration(rank(0.99)), Max: Duration(s[len(s)-1])}
+	return Latencies{N: len(s), P50: Duration(rank(s, 0.50)), P99: Duration(rank(s, 0.99)), Max: Duration(s[len(s)-1])}
+}
+
+// rank is the nearest-rank p-th percentile of sorted, which is not empty.
+func rank[T cmp.Ordered](sorted []T, p float64) T {
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 // AllowedPerSecond is how many calls a limit of perSecond allows in any

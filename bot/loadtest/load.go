@@ -170,6 +170,12 @@ func connectAndBurst(ctx context.Context, slk *fakeslack.Server, people []Person
 	if err := slk.WaitOpenConnections(cctx, clients); err != nil {
 		return Latencies{}, fmt.Errorf("not all %d connected: %w", clients, err)
 	}
+	return burstAndAcks(ctx, slk, people)
+}
+
+// burstAndAcks sends the burst, waits for every ack, and sums up the acks
+// with what the machine's CPUs did meanwhile (see steal.go).
+func burstAndAcks(ctx context.Context, slk *fakeslack.Server, people []Person) (Latencies, error) {
 	cpu0, cpuOK := readCPUTimes()
 	sent, err := burst(ctx, slk, people)
 	if err != nil {
@@ -314,18 +320,8 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	}
 
 	start := time.Now()
-	cpu0, cpuOK := readCPUTimes()
-	sent, err := burst(ctx, slk, people)
-	if err != nil {
+	if res.Ack, err = burstAndAcks(ctx, slk, people); err != nil {
 		return err
-	}
-	lat, err := waitAcks(ctx, slk, sent, time.Minute)
-	if err != nil {
-		return err
-	}
-	res.Ack = Summarize(lat)
-	if cpu1, ok := readCPUTimes(); ok && cpuOK {
-		res.Ack.CPUStolen, res.Ack.CPUBusy = stolenShare(cpu0, cpu1), Duration(busyTime(cpu0, cpu1))
 	}
 	fmt.Fprintf(o.Progress, "bot: ack p50 %v p99 %v max %v\n", res.Ack.P50, res.Ack.P99, res.Ack.Max)
 

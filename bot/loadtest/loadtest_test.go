@@ -26,6 +26,27 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// Summarise takes the medians of the runs, the CPU figures among them.
+func TestSummarise(t *testing.T) {
+	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+	run := func(bot, base, busy, baseBusy int, stolen, baseStolen float64) Result {
+		return Result{
+			Ack:      Latencies{P99: ms(bot), CPUBusy: ms(busy), CPUStolen: stolen},
+			Baseline: &Latencies{P99: ms(base), CPUBusy: ms(baseBusy), CPUStolen: baseStolen},
+		}
+	}
+	got := Summarise([]Result{
+		run(40, 10, 200, 150, 0.5, 0.1),
+		run(20, 20, 180, 140, 0.0, 0.0),
+		run(30, 15, 220, 160, 0.2, 0.3),
+	})
+	want := Summary{AckP99: ms(30), BaselineP99: ms(15), Ratio: 2,
+		AckCPUBusy: ms(200), BaselineCPUBusy: ms(150), AckStolen: 0.2, BaselineStolen: 0.1}
+	if got != want {
+		t.Errorf("Summarise() = %+v; want %+v", got, want)
+	}
+}
+
 func TestRateSeen(t *testing.T) {
 	base := time.Unix(1700000000, 0)
 	at := func(ms ...int) []time.Time {

@@ -260,5 +260,5 @@ func median(v []float64) float64 {
 	}
 	s := slices.Clone(v)
 	slices.Sort(s)
-	return s[(len(s)-1)/2]
+	return rank(s, 0.5)
 }
