@@ -57,7 +57,8 @@ type BotSpec struct {
 	// SlackLimits are slackbot.Options.SlackLimits; nil = the published tiers.
 	SlackLimits map[string]int `json:"slack_limits,omitempty"`
 	// DatabaseURL selects PostgreSQL (as DATABASE_URL does); "" = SQLite
-	// in StoreDir.
+	// in StoreDir. For a baseline, it is where each command is recorded
+	// before its ack; "" = none.
 	DatabaseURL string `json:"database_url,omitempty"`
 }
 
@@ -107,7 +108,9 @@ func RunBot(ctx context.Context, spec BotSpec, logOut io.Writer) error {
 }
 
 // RunBaseline runs the bare Socket Mode client the bot is compared with:
-// slack-go's client, acking every envelope and doing nothing else.
+// slack-go's client, acking every envelope and doing nothing else; with
+// spec.DatabaseURL, recording each command there before its ack (see
+// recording.go).
 func RunBaseline(ctx context.Context, spec BotSpec) error {
 	// The bot's answer, with a request ID's worth of text: what its ack
 	// carries, so this baseline costs Slack's side as much to read.
@@ -116,6 +119,24 @@ func RunBaseline(ctx context.Context, spec BotSpec) error {
 		"blocks": []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)}}
 	api := slack.New(fakeslack.BotToken, slack.OptionAPIURL(spec.SlackAPIURL), slack.OptionAppLevelToken(fakeslack.AppToken))
 	sock := socketmode.New(api)
+	ack := func(req socketmode.Request) {
+		if spec.AnswerAcks {
+			_ = sock.Ack(req, answer)
+		} else {
+			_ = sock.Ack(req)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var rec *recordedAcks
+	recErr := make(chan error, 1)
+	if spec.DatabaseURL != "" {
+		var err error
+		if rec, err = openRecordedAcks(ctx, spec.DatabaseURL, ack); err != nil {
+			return err
+		}
+		go func() { recErr <- rec.run(ctx) }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- sock.RunContext(ctx) }()
 	for {
@@ -125,14 +146,19 @@ func RunBaseline(ctx context.Context, spec BotSpec) error {
 				return nil
 			}
 			return err
-		case evt := <-sock.Events:
-			if evt.Request != nil && evt.Request.EnvelopeID != "" {
-				if spec.AnswerAcks {
-					_ = sock.Ack(*evt.Request, answer)
-				} else {
-					_ = sock.Ack(*evt.Request)
-				}
+		case err := <-recErr:
+			if err != nil {
+				return err
 			}
+		case evt := <-sock.Events:
+			if evt.Request == nil || evt.Request.EnvelopeID == "" {
+				continue
+			}
+			if rec != nil {
+				rec.add(*evt.Request, slashUser(evt))
+				continue
+			}
+			ack(*evt.Request)
 		}
 	}
 }

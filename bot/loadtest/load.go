@@ -32,13 +32,17 @@ type Options struct {
 	// the baseline runs; 0 = as many as Replicas, so the baseline and the
 	// bot share the machine alike and the ratio is what the bot adds.
 	BaselineClients int
-	AnswerAcks      bool          // the baseline acks with an answer as large as the bot's
-	WarmDMs         bool          // the store already knows every DM channel, as after a restart
-	Timeout         time.Duration // bound on the whole burst; default 30m
-	Idle            time.Duration // how long the bot sits idle before the burst; default 2s
-	CPUProfile      string        // CPU profile of the bot's process
-	MemProfile      string        // heap profile of the bot's process, at the end
-	Progress        io.Writer     // progress lines; nil = none
+	AnswerAcks      bool // the baseline acks with an answer as large as the bot's
+	// RecordingBaseline adds a second baseline, whose clients record each
+	// command in PostgreSQL before its ack, as the bot does (see
+	// recording.go); needs PostgresURL.
+	RecordingBaseline bool
+	WarmDMs           bool          // the store already knows every DM channel, as after a restart
+	Timeout           time.Duration // bound on the whole burst; default 30m
+	Idle              time.Duration // how long the bot sits idle before the burst; default 2s
+	CPUProfile        string        // CPU profile of the bot's process
+	MemProfile        string        // heap profile of the bot's process, at the end
+	Progress          io.Writer     // progress lines; nil = none
 	// Replicas is how many bot processes share the burst (Slack spreads
 	// the envelopes over their connections); default 1.
 	Replicas int
@@ -75,6 +79,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Replicas > 1 && o.PostgresURL == "" {
 		return Result{}, errors.New("several replicas need PostgreSQL (-store postgres)")
 	}
+	if o.RecordingBaseline && (o.PostgresURL == "" || o.NoBaseline) {
+		return Result{}, errors.New("the recording baseline needs PostgreSQL (-store postgres) and the baseline")
+	}
 	if o.Replicas > 1 && o.InProcess {
 		return Result{}, errors.New("several replicas run in child processes only")
 	}
@@ -92,7 +99,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 
 	if !o.NoBaseline {
-		lat, err := runBaseline(ctx, o, people)
+		lat, err := runBaseline(ctx, o, people, false)
 		if err != nil {
 			return res, fmt.Errorf("baseline: %w", err)
 		}
@@ -100,11 +107,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.BaselineClients = cmp.Or(o.BaselineClients, o.Replicas)
 		fmt.Fprintf(o.Progress, "baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
 	}
+	if o.RecordingBaseline {
+		lat, err := runBaseline(ctx, o, people, true)
+		if err != nil {
+			return res, fmt.Errorf("recording baseline: %w", err)
+		}
+		res.RecordingBaseline = &lat
+		fmt.Fprintf(o.Progress, "recording baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
+	}
 	if err := runBotBurst(ctx, o, people, &res); err != nil {
 		return res, err
 	}
 	if res.Baseline != nil && res.Baseline.P99 > 0 {
 		res.AckRatioP99 = float64(res.Ack.P99) / float64(res.Baseline.P99)
+	}
+	if res.RecordingBaseline != nil && res.RecordingBaseline.P99 > 0 {
+		res.AckRatioRecordingP99 = float64(res.Ack.P99) / float64(res.RecordingBaseline.P99)
 	}
 	return res, nil
 }
@@ -126,8 +144,9 @@ func startSide(o Options, role string, spec BotSpec) (Side, error) {
 }
 
 // runBaseline measures the bare clients' acks for the same burst, against
-// a fake Slack of its own.
-func runBaseline(ctx context.Context, o Options, people []Person) (Latencies, error) {
+// a fake Slack of its own; recording, with each command recorded before
+// its ack in a fresh schema on o.PostgresURL's server.
+func runBaseline(ctx context.Context, o Options, people []Person, recording bool) (Latencies, error) {
 	n := o.BaselineClients
 	if n == 0 {
 		n = o.Replicas
@@ -139,10 +158,19 @@ func runBaseline(ctx context.Context, o Options, people []Person) (Latencies, er
 		return Latencies{}, err
 	}
 	defer os.RemoveAll(dir)
+	spec := BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir, AnswerAcks: o.AnswerAcks}
+	if recording {
+		u, drop, err := freshSchema(ctx, o.PostgresURL, recordingTableSQL)
+		if err != nil {
+			return Latencies{}, err
+		}
+		defer drop()
+		spec.DatabaseURL = u
+	}
 	var sides []Side
 	var errs []error
 	for range n {
-		side, err := startSide(Options{InProcess: o.InProcess}, "baseline", BotSpec{SlackAPIURL: slk.APIURL(), StoreDir: dir, AnswerAcks: o.AnswerAcks})
+		side, err := startSide(Options{InProcess: o.InProcess}, "baseline", spec)
 		if err != nil {
 			errs = append(errs, err)
 			break
@@ -264,7 +292,7 @@ func runBotBurst(ctx context.Context, o Options, people []Person, res *Result) e
 	defer os.RemoveAll(dir)
 	var dbURL string
 	if o.PostgresURL != "" {
-		u, drop, err := freshSchema(ctx, o.PostgresURL)
+		u, drop, err := freshSchema(ctx, o.PostgresURL, "")
 		if err != nil {
 			return err
 		}

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeaws"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/fakeslack"
@@ -44,6 +49,14 @@ func TestSummarise(t *testing.T) {
 		AckCPUBusy: ms(200), BaselineCPUBusy: ms(150), AckStolen: 0.2, BaselineStolen: 0.1}
 	if got != want {
 		t.Errorf("Summarise() = %+v; want %+v", got, want)
+	}
+
+	recorded := []Result{run(40, 10, 0, 0, 0, 0), run(20, 20, 0, 0, 0, 0), run(30, 15, 0, 0, 0, 0)}
+	for i, p99 := range []int{50, 20, 25} {
+		recorded[i].RecordingBaseline = &Latencies{P99: ms(p99)}
+	}
+	if got := Summarise(recorded); got.RecordingP99 != ms(25) || got.RecordingRatio != 1.2 {
+		t.Errorf("Summarise() recording baseline %v, ratio %v; want 25ms and 1.2", got.RecordingP99, got.RecordingRatio)
 	}
 }
 
@@ -186,7 +199,8 @@ func TestBurstUnderThrottling(t *testing.T) {
 }
 
 // TestSmokePostgres is TestSmoke with the bot on PostgreSQL (-store
-// postgres), in a schema of its own that the run drops.
+// postgres), in a schema of its own that the run drops, and with the
+// recording baseline.
 func TestSmokePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the bot")
@@ -195,7 +209,7 @@ func TestSmokePostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	res, err := Run(ctx, Options{Users: 40, IAMLatency: 5 * time.Millisecond, InProcess: true, Idle: 10 * time.Millisecond,
-		Timeout: 30 * time.Second, NoBaseline: true, PostgresURL: dsn})
+		Timeout: 30 * time.Second, PostgresURL: dsn, RecordingBaseline: true})
 	if err != nil {
 		t.Fatalf("Run() error %v", err)
 	}
@@ -205,7 +219,66 @@ func TestSmokePostgres(t *testing.T) {
 	if res.Delivered != 40 || res.Store != "postgres" || res.Replicas != 1 {
 		t.Errorf("Run() delivered %d on %s with %d replicas; want 40 on postgres with 1", res.Delivered, res.Store, res.Replicas)
 	}
+	if b := res.RecordingBaseline; b == nil || b.N != 40 || res.AckRatioRecordingP99 == 0 {
+		t.Errorf("Run() recording baseline %+v, ratio %v; want 40 acks and a ratio", b, res.AckRatioRecordingP99)
+	}
 	if _, err := Run(ctx, Options{Users: 1, Replicas: 2}); err == nil {
 		t.Error("Run(2 replicas on SQLite) = nil error; want one")
+	}
+	if _, err := Run(ctx, Options{Users: 1, RecordingBaseline: true}); err == nil {
+		t.Error("Run(a recording baseline on SQLite) = nil error; want one")
+	}
+}
+
+// The recording baseline acks a command only once its record is in the
+// database, and acks nothing once a record fails.
+func TestRecordedAcks(t *testing.T) {
+	dbURL := pgtest.Schema(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := execIn(ctx, dbURL, recordingTableSQL); err != nil {
+		t.Fatal(err)
+	}
+	check, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	acked := make(chan string, 10)
+	rec, err := openRecordedAcks(ctx, dbURL, func(req socketmode.Request) {
+		var user string
+		if err := check.QueryRowContext(ctx, "SELECT slack_user FROM baseline_acks WHERE envelope_id = $1", req.EnvelopeID).Scan(&user); err != nil {
+			t.Errorf("envelope %s acked before its record: %v", req.EnvelopeID, err)
+		}
+		acked <- req.EnvelopeID + " " + user
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- rec.run(ctx) }()
+	for i := range 3 {
+		rec.add(socketmode.Request{EnvelopeID: fmt.Sprintf("env-%d", i)}, fmt.Sprintf("U%d", i))
+	}
+	var got []string
+	for range 3 {
+		got = append(got, <-acked)
+	}
+	slices.Sort(got)
+	if want := []string{"env-0 U0", "env-1 U1", "env-2 U2"}; !slices.Equal(got, want) {
+		t.Errorf("acked %q; want %q", got, want)
+	}
+
+	if _, err := check.ExecContext(ctx, "DROP TABLE baseline_acks"); err != nil {
+		t.Fatal(err)
+	}
+	rec.add(socketmode.Request{EnvelopeID: "env-lost"}, "U9")
+	if err := <-runErr; err == nil {
+		t.Error("run() with no table to record in = nil error; want one")
+	}
+	select {
+	case a := <-acked:
+		t.Errorf("acked %s without its record", a)
+	default:
 	}
 }

@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.InProcess, "in-process", false, "run the bot in this process (its memory then includes the fakes')")
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the bare Socket Mode client's run")
 	fs.IntVar(&o.BaselineClients, "baseline-clients", 0, "bare clients in the baseline, each a process, the burst spread over them (0 = as many as -replicas)")
+	fs.BoolVar(&o.RecordingBaseline, "baseline-records", false, "also run a baseline whose clients record each command in PostgreSQL before acking it, as the bot does (needs -store postgres)")
 	fs.BoolVar(&o.AnswerAcks, "baseline-answers", false, "the baseline acks with an answer as large as the bot's \"working on it\", not bare")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bot process's CPU profile here")
@@ -133,6 +134,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "--- over %d runs: ack p99 median bot %v, baseline %v, ratio of medians %.2f; "+
 				"last password median %v; peak RSS max %s\n", len(results), sum.AckP99, sum.BaselineP99, sum.Ratio,
 				sum.LastPassword, MiB(sum.PeakKiB))
+			if sum.RecordingP99 > 0 {
+				fmt.Fprintf(stdout, "--- recording baseline: ack p99 median %v; bot's ratio of medians to it %.2f\n", sum.RecordingP99, sum.RecordingRatio)
+			}
 			if sum.AckCPUBusy > 0 {
 				fmt.Fprintf(stdout, "--- machine during the acks, medians: bot %v of CPU, %.0f%% stolen; baseline %v of CPU, %.0f%% stolen\n",
 					sum.AckCPUBusy, 100*sum.AckStolen, sum.BaselineCPUBusy, 100*sum.BaselineStolen)
@@ -161,12 +165,15 @@ type Summary struct {
 	BaselineCPUBusy Duration `json:"baseline_cpu_busy_median,omitempty"`
 	AckStolen       float64  `json:"ack_cpu_stolen_median,omitempty"`
 	BaselineStolen  float64  `json:"baseline_cpu_stolen_median,omitempty"`
+	// The recording baseline's ack p99, median, and the bot's over it.
+	RecordingP99   Duration `json:"recording_baseline_ack_p99_median,omitempty"`
+	RecordingRatio float64  `json:"ack_p99_recording_ratio_of_medians,omitempty"`
 }
 
 // Summarise takes the medians of the runs' ack p99s and times, and the
 // largest peak RSS.
 func Summarise(results []Result) Summary {
-	var bot, base, last, botBusy, baseBusy []time.Duration
+	var bot, base, recorded, last, botBusy, baseBusy []time.Duration
 	var botStolen, baseStolen []float64
 	var s Summary
 	for _, r := range results {
@@ -176,6 +183,9 @@ func Summarise(results []Result) Summary {
 		if r.Baseline != nil {
 			base = append(base, time.Duration(r.Baseline.P99))
 			baseBusy, baseStolen = append(baseBusy, time.Duration(r.Baseline.CPUBusy)), append(baseStolen, r.Baseline.CPUStolen)
+		}
+		if r.RecordingBaseline != nil {
+			recorded = append(recorded, time.Duration(r.RecordingBaseline.P99))
 		}
 		s.PeakKiB = max(s.PeakKiB, r.FinalMemory.PeakKiB)
 	}
@@ -187,6 +197,9 @@ func Summarise(results []Result) Summary {
 		if s.BaselineP99 > 0 {
 			s.Ratio = float64(s.AckP99) / float64(s.BaselineP99)
 		}
+	}
+	if s.RecordingP99 = Summarize(recorded).P50; s.RecordingP99 > 0 {
+		s.RecordingRatio = float64(s.AckP99) / float64(s.RecordingP99)
 	}
 	return s
 }
@@ -206,6 +219,10 @@ func Print(w io.Writer, res Result) {
 		}
 		fmt.Fprintf(w, "ack (baseline): p50 %v  p99 %v  max %v  (n=%d, %s, %d client(s))%s\n", b.P50, b.P99, b.Max, b.N, kind, res.BaselineClients, stolenNote(*b))
 		fmt.Fprintf(w, "ack p99 bot/baseline: %.2f\n", res.AckRatioP99)
+	}
+	if b := res.RecordingBaseline; b != nil {
+		fmt.Fprintf(w, "ack (recording baseline): p50 %v  p99 %v  max %v  (n=%d, each recorded before its ack)%s\n", b.P50, b.P99, b.Max, b.N, stolenNote(*b))
+		fmt.Fprintf(w, "ack p99 bot/recording baseline: %.2f\n", res.AckRatioRecordingP99)
 	}
 	fmt.Fprintf(w, "passwords delivered: %d; last after %v (%.1f resets/s); last notice after %v\n",
 		res.Delivered, res.LastPassword, res.ResetsPerSec, res.LastNotice)

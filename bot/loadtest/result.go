@@ -28,6 +28,11 @@ type Result struct {
 	BaselineClients int `json:"baseline_clients,omitempty"`
 	// AckRatioP99 is the bot's ack p99 over the bare client's.
 	AckRatioP99 float64 `json:"ack_ratio_p99,omitempty"`
+	// RecordingBaseline is the baseline that records each command before
+	// its ack (see recording.go), AckRatioRecordingP99 the bot's ack p99
+	// over its.
+	RecordingBaseline    *Latencies `json:"recording_baseline_ack,omitempty"`
+	AckRatioRecordingP99 float64    `json:"ack_ratio_recording_p99,omitempty"`
 
 	// LastPassword is from the first envelope sent to the last password
 	// delivered; LastNotice to the last lasting "your password was reset" DM.
