@@ -37,12 +37,15 @@ type Options struct {
 	// command in PostgreSQL before its ack, as the bot does (see
 	// recording.go); needs PostgresURL.
 	RecordingBaseline bool
-	WarmDMs           bool          // the store already knows every DM channel, as after a restart
-	Timeout           time.Duration // bound on the whole burst; default 30m
-	Idle              time.Duration // how long the bot sits idle before the burst; default 2s
-	CPUProfile        string        // CPU profile of the bot's process
-	MemProfile        string        // heap profile of the bot's process, at the end
-	Progress          io.Writer     // progress lines; nil = none
+	// BaselineLast runs the baselines after the bot's burst, not before:
+	// to see whether the order favours either side.
+	BaselineLast bool
+	WarmDMs      bool          // the store already knows every DM channel, as after a restart
+	Timeout      time.Duration // bound on the whole burst; default 30m
+	Idle         time.Duration // how long the bot sits idle before the burst; default 2s
+	CPUProfile   string        // CPU profile of the bot's process
+	MemProfile   string        // heap profile of the bot's process, at the end
+	Progress     io.Writer     // progress lines; nil = none
 	// Replicas is how many bot processes share the burst (Slack spreads
 	// the envelopes over their connections); default 1.
 	Replicas int
@@ -87,7 +90,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	people := People(o.Users)
 	res := Result{Users: o.Users, IAMLatency: o.IAMLatency.String(), Tiers: o.RateLimits != nil,
-		IAMRate: o.IAMRate, Concurrency: o.Concurrency, BotProcess: "child", Replicas: o.Replicas, Store: "sqlite"}
+		IAMRate: o.IAMRate, Concurrency: o.Concurrency, BotProcess: "child", Replicas: o.Replicas, Store: "sqlite",
+		BaselineLast: o.BaselineLast}
 	if o.PostgresURL != "" {
 		res.Store = "postgres"
 	}
@@ -98,25 +102,38 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.BotProcess = "in-process"
 	}
 
-	if !o.NoBaseline {
-		lat, err := runBaseline(ctx, o, people, false)
-		if err != nil {
-			return res, fmt.Errorf("baseline: %w", err)
+	baselines := func() error {
+		if !o.NoBaseline {
+			lat, err := runBaseline(ctx, o, people, false)
+			if err != nil {
+				return fmt.Errorf("baseline: %w", err)
+			}
+			res.Baseline, res.BaselineAnswers = &lat, o.AnswerAcks
+			res.BaselineClients = cmp.Or(o.BaselineClients, o.Replicas)
+			fmt.Fprintf(o.Progress, "baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
 		}
-		res.Baseline, res.BaselineAnswers = &lat, o.AnswerAcks
-		res.BaselineClients = cmp.Or(o.BaselineClients, o.Replicas)
-		fmt.Fprintf(o.Progress, "baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
+		if o.RecordingBaseline {
+			lat, err := runBaseline(ctx, o, people, true)
+			if err != nil {
+				return fmt.Errorf("recording baseline: %w", err)
+			}
+			res.RecordingBaseline = &lat
+			fmt.Fprintf(o.Progress, "recording baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
+		}
+		return nil
 	}
-	if o.RecordingBaseline {
-		lat, err := runBaseline(ctx, o, people, true)
-		if err != nil {
-			return res, fmt.Errorf("recording baseline: %w", err)
+	if !o.BaselineLast {
+		if err := baselines(); err != nil {
+			return res, err
 		}
-		res.RecordingBaseline = &lat
-		fmt.Fprintf(o.Progress, "recording baseline: ack p50 %v p99 %v max %v\n", lat.P50, lat.P99, lat.Max)
 	}
 	if err := runBotBurst(ctx, o, people, &res); err != nil {
 		return res, err
+	}
+	if o.BaselineLast {
+		if err := baselines(); err != nil {
+			return res, err
+		}
 	}
 	if res.Baseline != nil && res.Baseline.P99 > 0 {
 		res.AckRatioP99 = float64(res.Ack.P99) / float64(res.Baseline.P99)

@@ -200,7 +200,7 @@ func TestBurstUnderThrottling(t *testing.T) {
 
 // TestSmokePostgres is TestSmoke with the bot on PostgreSQL (-store
 // postgres), in a schema of its own that the run drops, and with the
-// recording baseline.
+// recording baseline, the baselines after the bot.
 func TestSmokePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the bot")
@@ -209,7 +209,7 @@ func TestSmokePostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	res, err := Run(ctx, Options{Users: 40, IAMLatency: 5 * time.Millisecond, InProcess: true, Idle: 10 * time.Millisecond,
-		Timeout: 30 * time.Second, PostgresURL: dsn, RecordingBaseline: true})
+		Timeout: 30 * time.Second, PostgresURL: dsn, RecordingBaseline: true, BaselineLast: true})
 	if err != nil {
 		t.Fatalf("Run() error %v", err)
 	}
@@ -221,6 +221,9 @@ func TestSmokePostgres(t *testing.T) {
 	}
 	if b := res.RecordingBaseline; b == nil || b.N != 40 || res.AckRatioRecordingP99 == 0 {
 		t.Errorf("Run() recording baseline %+v, ratio %v; want 40 acks and a ratio", b, res.AckRatioRecordingP99)
+	}
+	if b := res.Baseline; b == nil || b.N != 40 || res.AckRatioP99 == 0 || !res.BaselineLast {
+		t.Errorf("Run() baseline %+v, ratio %v, last %v; want 40 acks and a ratio, run last", b, res.AckRatioP99, res.BaselineLast)
 	}
 	if _, err := Run(ctx, Options{Users: 1, Replicas: 2}); err == nil {
 		t.Error("Run(2 replicas on SQLite) = nil error; want one")

@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the bare Socket Mode client's run")
 	fs.IntVar(&o.BaselineClients, "baseline-clients", 0, "bare clients in the baseline, each a process, the burst spread over them (0 = as many as -replicas)")
 	fs.BoolVar(&o.RecordingBaseline, "baseline-records", false, "also run a baseline whose clients record each command in PostgreSQL before acking it, as the bot does (needs -store postgres)")
+	fs.BoolVar(&o.BaselineLast, "baseline-last", false, "run the baselines after the bot's burst instead of before (to see whether the order favours either)")
 	fs.BoolVar(&o.AnswerAcks, "baseline-answers", false, "the baseline acks with an answer as large as the bot's \"working on it\", not bare")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bot process's CPU profile here")

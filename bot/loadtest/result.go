@@ -24,6 +24,8 @@ type Result struct {
 	Baseline *Latencies `json:"baseline_ack,omitempty"`
 	// BaselineAnswers says the baseline acked with an answer, not bare.
 	BaselineAnswers bool `json:"baseline_answers,omitempty"`
+	// BaselineLast says the baselines ran after the bot's burst.
+	BaselineLast bool `json:"baseline_last,omitempty"`
 	// BaselineClients is how many bare clients shared the baseline's burst.
 	BaselineClients int `json:"baseline_clients,omitempty"`
 	// AckRatioP99 is the bot's ack p99 over the bare client's.
