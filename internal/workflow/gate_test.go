@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -73,6 +74,13 @@ func TestAuthorityCheckedWhenUsed(t *testing.T) {
 			ft.click(alice, ft.one("post", dmOf(alice), "Show my new password"), actionReveal)
 			return id
 		}, OutcomeApproverGone},
+		{"approved by a group member, then the group can't be looked up", func(ft *flowTest) string {
+			id := ft.command(alice, "")
+			ft.click(admin2, ft.one("post", channel, "asks to reset"), actionApprove)
+			ft.slack.fail["groups"] = errors.New("ratelimited")
+			ft.click(alice, ft.one("post", dmOf(alice), "Show my new password"), actionReveal)
+			return id
+		}, OutcomeApproverGone},
 		{"started by an approver, who then stops being one", func(ft *flowTest) string {
 			id := ft.command(admin, "<@"+alice+">")
 			offer := ft.one("post", dmOf(alice), "Show my new password")
@@ -124,6 +132,50 @@ func TestApproverStandingIsFresh(t *testing.T) {
 	ft.click(admin2, ft.one("post", channel, "<@"+carol+">"), actionApprove)
 	if s := ft.request(second).State; s != request.Pending {
 		t.Errorf("second request = %s after a click by someone no longer in the group; want pending", s)
+	}
+}
+
+// An approver's standing that can't be looked up is no standing: the
+// click counts for nothing, and the request waits.
+func TestApproverLookupFailsClosed(t *testing.T) {
+	ft := newFlowTest(t, withApprovals)
+	id := ft.command(alice, "")
+	ft.slack.fail["groups"] = errors.New("ratelimited")
+	ft.click(admin2, ft.one("post", channel, "<@"+alice+">"), actionApprove)
+	if s := ft.request(id).State; s != request.Pending {
+		t.Errorf("request = %s after a click whose approver could not be looked up; want pending", s)
+	}
+	if n := ft.iam.resetCount(); n != 0 {
+		t.Errorf("resets = %d; want 0", n)
+	}
+}
+
+// checkApprover is the approver's half of the gate at use: a decision
+// stored on a request still counts only from someone who may decide on it
+// now. The owner never may, even in a row no click could have written.
+func TestCheckApprover(t *testing.T) {
+	tests := []struct {
+		name, who, owner string
+		groupsFail       bool
+		want             Outcome
+	}{
+		{"an approver", admin, alice, false, ""},
+		{"a member of the approvers' group", admin2, alice, false, ""},
+		{"the owner, an approver", admin, admin, false, OutcomeNotAllowed},
+		{"not an approver", carol, alice, false, OutcomeNotAllowed},
+		{"a group member while the group can't be looked up", admin2, alice, true, OutcomeNotAllowed},
+		{"not a member of the workspace", "U0NOBODY01", alice, false, RefusedLookup},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, withApprovals)
+			if tt.groupsFail {
+				ft.slack.fail["groups"] = errors.New("ratelimited")
+			}
+			if got := ft.flow.checkApprover(context.Background(), tt.who, request.Request{SlackUser: tt.owner}); got != tt.want {
+				t.Errorf("checkApprover(%s) on %s's request = %q; want %q", tt.who, tt.owner, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -27,7 +27,7 @@ type memSlack struct {
 	people map[string]Person
 	groups map[string][]string
 	sent   []sent
-	fail   map[string]error // by method: "post", "ephemeral", "open", "update"
+	fail   map[string]error // by method: "post", "ephemeral", "open", "update", "groups"
 	ts     int
 }
 
@@ -105,6 +105,9 @@ func (m *memSlack) UserInfo(_ context.Context, user string) (Person, error) {
 func (m *memSlack) GroupMembers(_ context.Context, group string) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.fail["groups"]; err != nil {
+		return nil, err
+	}
 	return append([]string(nil), m.groups[group]...), nil
 }
 
