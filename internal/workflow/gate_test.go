@@ -50,6 +50,14 @@ func TestAuthorityCheckedWhenUsed(t *testing.T) {
 			ft.restart(func(c *config.Config) { removeAlice(c); c.Reset.Protected = []string{"alice"} })
 			return id
 		}, RefusedNotListed},
+		{"left resetting, its owner's MFA device removed before the click on the offer", func(ft *flowTest) string {
+			id := ft.seed(alice, "alice", request.Resetting) // self-service: no approver let it through
+			ft.restart(nil)
+			offer := ft.one("post", dmOf(alice), "Show my new password")
+			ft.iam.accounts["alice"] = reset.Account{Path: "/", MFADevices: 0}
+			ft.click(alice, offer, actionReveal)
+			return id
+		}, OutcomeNoMFA},
 		{"approved, then the IAM user moves under a protected path", func(ft *flowTest) string {
 			ft.restart(func(c *config.Config) { c.Reset.Protected = []string{"/admins/"} })
 			id := ft.command(alice, "")

@@ -144,15 +144,20 @@ type memIAM struct {
 	err       error
 	onInspect func() // runs once, in the next Inspect, outside the lock
 	onReset   func() // runs once, in the next Reset, outside the lock: while IAM "works"
+	hang      bool   // Reset answers only when its context ends, as an IAM that never answers
 }
 
-func (r *memIAM) Reset(_ context.Context, user string) (password.Secret, error) {
+func (r *memIAM) Reset(ctx context.Context, user string) (password.Secret, error) {
 	r.mu.Lock()
-	hook := r.onReset
+	hook, hang := r.onReset, r.hang
 	r.onReset = nil
 	r.mu.Unlock()
 	if hook != nil {
 		hook()
+	}
+	if hang {
+		<-ctx.Done()
+		return password.Secret{}, ctx.Err()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
@@ -263,6 +264,30 @@ func TestTakenOverMidResetNotShown(t *testing.T) {
 	if got := ft.slack.find("post", dmOf(alice), "Show my new password"); len(got) != 1 {
 		t.Errorf("offers = %d; want 1", len(got))
 	}
+}
+
+// The IAM call itself ends with this replica's lease: once the others
+// may take the request for left behind, an answer from IAM could
+// overwrite a password one of them has since shown. A reset unanswered
+// by then is given up, left resetting to be offered again, and nothing is
+// shown. (In a synctest bubble, the call's wait is exact.)
+func TestLeaseBoundsTheIAMCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ft := newFlowTest(t, nil)
+		ft.flow = ft.replica("A")
+		ft.iam.hang = true
+		began := time.Now()
+		id := ft.command(alice, "")
+		if waited, lease := time.Since(began), replicaTTL-replicaTTL/6; waited != lease {
+			t.Errorf("the IAM call waited %v; want the lease left, %v", waited, lease)
+		}
+		if r := ft.request(id); r.State != request.Resetting || r.Outcome != "" {
+			t.Errorf("request = %s, %q; want resetting, to be offered again", r.State, r.Outcome)
+		}
+		if got := ft.slack.find("ephemeral", dmOf(alice), "Only you can see it"); len(got) != 0 {
+			t.Errorf("passwords shown = %d; want 0", len(got))
+		}
+	})
 }
 
 // A request whose password was being shown when its replica died is
