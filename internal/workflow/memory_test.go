@@ -141,10 +141,12 @@ type memIAM struct {
 	resets    []string
 	passwords []string
 	scrambled []string
-	err       error
-	onInspect func() // runs once, in the next Inspect, outside the lock
-	onReset   func() // runs once, in the next Reset, outside the lock: while IAM "works"
-	hang      bool   // Reset answers only when its context ends, as an IAM that never answers
+	err       error // of Reset
+	// inspectErr is Inspect's error
+	inspectErr error
+	onInspect  func() // runs once, in the next Inspect, outside the lock
+	onReset    func() // runs once, in the next Reset, outside the lock: while IAM "works"
+	hang       bool   // Reset answers only when its context ends, as an IAM that never answers
 }
 
 func (r *memIAM) Reset(ctx context.Context, user string) (password.Secret, error) {
@@ -191,6 +193,9 @@ func (r *memIAM) Inspect(_ context.Context, user string) (reset.Account, error) 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.inspectErr != nil {
+		return reset.Account{}, r.inspectErr
+	}
 	a, ok := r.accounts[user]
 	if !ok {
 		return reset.Account{}, reset.ErrNoSuchUser

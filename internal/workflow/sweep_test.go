@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws-reset-bot/aws-reset-bot/internal/config"
 	"github.com/aws-reset-bot/aws-reset-bot/internal/request"
+	"github.com/aws-reset-bot/aws-reset-bot/internal/reset"
 )
 
 // The unused-password sweeper acts on an IAM user's latest delivery only:
@@ -36,17 +37,31 @@ func TestSweepUnusedSparesANewerPassword(t *testing.T) {
 	}
 }
 
-// A password used since its delivery is never overwritten.
+// A password is overwritten only when IAM says it was not used since its
+// delivery: one used since, or whose use IAM can't tell now, stays.
 func TestSweepUnusedSparesAUsedPassword(t *testing.T) {
-	ft := newFlowTest(t, func(c *config.Config) { c.Reset.ExpireUnusedAfter = config.Duration(time.Hour) })
-	ft.command(alice, "")
-	a := ft.iam.accounts["alice"]
-	a.PasswordLastUsed = ft.now.Add(5 * time.Minute)
-	ft.iam.accounts["alice"] = a
-	ft.now = ft.now.Add(2 * time.Hour)
-	ft.flow.Sweep(context.Background())
-	if len(ft.iam.scrambled) != 0 {
-		t.Errorf("scrambled %v; the password was used", ft.iam.scrambled)
+	tests := []struct {
+		name   string
+		change func(ft *flowTest)
+	}{
+		{"used since its delivery", func(ft *flowTest) {
+			a := ft.iam.accounts["alice"]
+			a.PasswordLastUsed = ft.now.Add(5 * time.Minute)
+			ft.iam.accounts["alice"] = a
+		}},
+		{"IAM can't be read", func(ft *flowTest) { ft.iam.inspectErr = reset.ErrAccessDenied }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, func(c *config.Config) { c.Reset.ExpireUnusedAfter = config.Duration(time.Hour) })
+			ft.command(alice, "")
+			tt.change(ft)
+			ft.now = ft.now.Add(2 * time.Hour)
+			ft.flow.Sweep(context.Background())
+			if len(ft.iam.scrambled) != 0 {
+				t.Errorf("scrambled %v; want none", ft.iam.scrambled)
+			}
+		})
 	}
 }
 
