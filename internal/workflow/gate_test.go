@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +208,64 @@ func TestRestartReoffersWithoutResetting(t *testing.T) {
 	}
 	if s := ft.request(id).State; s != request.Delivered {
 		t.Errorf("state = %s; want delivered", s)
+	}
+}
+
+// An approver's "/aws-reset @someone" goes through the whole gate before
+// anything is created: the person it would reach gets no offer, and no
+// request stands, when the gate refuses either of them.
+func TestApproverStartedResetGatedAtOnce(t *testing.T) {
+	deactivate := func(ft *flowTest, who string) {
+		p := ft.slack.people[who]
+		p.Deleted = true
+		ft.slack.people[who] = p
+	}
+	tests := []struct {
+		name   string
+		change func(ft *flowTest)
+	}{
+		{"nothing refused (the control: one offer, one request)", func(*flowTest) {}},
+		{"the target is protected by name", func(ft *flowTest) {
+			ft.restart(func(c *config.Config) { c.Reset.Protected = []string{"alice"} })
+		}},
+		{"the target's IAM user is under a protected path", func(ft *flowTest) {
+			ft.restart(func(c *config.Config) { c.Reset.Protected = []string{"/admins/"} })
+			ft.iam.accounts["alice"] = reset.Account{Path: "/admins/", MFADevices: 1}
+		}},
+		{"the target is deactivated", func(ft *flowTest) { deactivate(ft, alice) }},
+		{"the approver is deactivated", func(ft *flowTest) { deactivate(ft, admin) }},
+		{"the approver's group can't be looked up", func(ft *flowTest) {
+			ft.restart(func(c *config.Config) { c.Approval.Approvers = []string{group} })
+			ft.slack.fail["groups"] = errors.New("ratelimited")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ft := newFlowTest(t, withApprovals)
+			tt.change(ft)
+			ft.command(admin, "<@"+alice+">")
+			want := 0
+			if strings.HasPrefix(tt.name, "nothing refused") {
+				want = 1
+			}
+			if got := ft.slack.find("post", dmOf(alice), "Show my new password"); len(got) != want {
+				t.Errorf("offers to the target = %d; want %d", len(got), want)
+			}
+			active := 0
+			for _, s := range request.ActiveStates() {
+				rs, err := ft.store.RequestsInState(context.Background(), s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				active += len(rs)
+			}
+			if active != want {
+				t.Errorf("active requests = %d; want %d", active, want)
+			}
+			if n := ft.iam.resetCount(); n != 0 {
+				t.Errorf("resets = %d; want 0", n)
+			}
+		})
 	}
 }
 
