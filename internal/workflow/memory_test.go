@@ -136,14 +136,13 @@ func (m *memSlack) dump() string {
 
 // memIAM is an in-memory Resetter.
 type memIAM struct {
-	mu        sync.Mutex
-	accounts  map[string]reset.Account
-	resets    []string
-	passwords []string
-	scrambled []string
-	err       error // of Reset
-	// inspectErr is Inspect's error
-	inspectErr error
+	mu         sync.Mutex
+	accounts   map[string]reset.Account
+	resets     []string
+	passwords  []string
+	scrambled  []string
+	err        error  // of Reset
+	inspectErr error  // of Inspect
 	onInspect  func() // runs once, in the next Inspect, outside the lock
 	onReset    func() // runs once, in the next Reset, outside the lock: while IAM "works"
 	hang       bool   // Reset answers only when its context ends, as an IAM that never answers
