@@ -41,15 +41,17 @@ func TestSweepUnusedSparesANewerPassword(t *testing.T) {
 // delivery: one used since, or whose use IAM can't tell now, stays.
 func TestSweepUnusedSparesAUsedPassword(t *testing.T) {
 	tests := []struct {
-		name   string
-		change func(ft *flowTest)
+		name      string
+		change    func(ft *flowTest)
+		scrambled int
 	}{
+		{"never used (the control)", func(*flowTest) {}, 1},
 		{"used since its delivery", func(ft *flowTest) {
 			a := ft.iam.accounts["alice"]
 			a.PasswordLastUsed = ft.now.Add(5 * time.Minute)
 			ft.iam.accounts["alice"] = a
-		}},
-		{"IAM can't be read", func(ft *flowTest) { ft.iam.inspectErr = reset.ErrAccessDenied }},
+		}, 0},
+		{"IAM can't be read", func(ft *flowTest) { ft.iam.inspectErr = reset.ErrAccessDenied }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,8 +60,8 @@ func TestSweepUnusedSparesAUsedPassword(t *testing.T) {
 			tt.change(ft)
 			ft.now = ft.now.Add(2 * time.Hour)
 			ft.flow.Sweep(context.Background())
-			if len(ft.iam.scrambled) != 0 {
-				t.Errorf("scrambled %v; want none", ft.iam.scrambled)
+			if len(ft.iam.scrambled) != tt.scrambled {
+				t.Errorf("scrambled %v; want alice %d times", ft.iam.scrambled, tt.scrambled)
 			}
 		})
 	}
